@@ -1,0 +1,167 @@
+"""The annoy index of one sealed segment's vector, with its calibration.
+
+Annoy's default ``search_k`` (k * n_trees) gives recall@10 of 0.02-0.63 on
+uniform and real text data. So when a segment is sealed, the index is
+*calibrated*: sample queries near the stored points (each a stored point moved
+by its nearest-neighbour distance in a random direction — never the point
+itself) are answered exactly and through annoy over a grid of search_k, and
+the smallest search_k whose recall@10 reaches ``target_recall + margin`` is
+the segment's default. If no affordable search_k gets there, the segment is
+marked for exact scans. Everything is seeded: a re-run notebook builds the
+same trees and picks the same search_k.
+
+>>> import numpy as np
+>>> from nbvec._distance import metric_for
+>>> x = np.random.default_rng(0).normal(size=(500, 8)).astype(np.float32)
+>>> idx = AnnoySegmentIndex.build(x, np.arange(500), metric_for("Euclid"), n_trees=5, seed=1)
+>>> idx.query(x[:1], 3)[0][0]
+0
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import annoy
+import numpy as np
+
+from ._distance import Metric
+
+__all__ = ["AnnoySegmentIndex", "Calibration", "CostModel"]
+
+
+@dataclass(frozen=True)
+class CostModel:
+    """Per-query cost estimates (seconds), measured on this machine kind
+    (shared/notes/ann-measurements.md): annoy visits ~0.12 us per search_k
+    candidate; an exact BLAS scan costs ~0.19 ns per stored float. Constants,
+    not timings, so that plans are deterministic."""
+
+    annoy_per_candidate: float = 0.12e-6
+    exact_per_float: float = 0.19e-9
+    fixed_overhead: float = 5e-6
+
+    def annoy(self, search_k: int, k: int, d: int) -> float:
+        return self.fixed_overhead + search_k * self.annoy_per_candidate + k * d * 1e-9
+
+    def exact(self, n: int, d: int) -> float:
+        return self.fixed_overhead + n * d * self.exact_per_float
+
+
+COSTS = CostModel()
+
+
+@dataclass
+class Calibration:
+    """Recall@k of this index against exact search, over a grid of search_k."""
+
+    k: int
+    search_ks: list = field(default_factory=list)
+    recalls: list = field(default_factory=list)
+    default_search_k: int | None = None  # None: annoy cannot reach the target here
+    target: float = 0.97
+
+    def predicted_recall(self, search_k: int) -> float:
+        """Recall interpolated from the curve (log search_k), clamped to its ends."""
+        if not self.search_ks:
+            return 0.0
+        return float(np.interp(np.log(search_k), np.log(self.search_ks), self.recalls))
+
+
+class AnnoySegmentIndex:
+    """An annoy forest over some rows of a segment; item id = segment row."""
+
+    def __init__(self, forest, metric: Metric, dim: int, n_trees: int, n_items: int):
+        self.forest = forest
+        self.metric = metric
+        self.dim = dim
+        self.n_trees = n_trees
+        self.n_items = n_items
+        self.calibration: Calibration | None = None
+
+    @classmethod
+    def build(cls, vectors, rows, metric: Metric, n_trees: int, seed: int, n_jobs: int = -1):
+        """Index ``vectors[rows]`` (prepared vectors of a segment)."""
+        dim = vectors.shape[1]
+        forest = annoy.AnnoyIndex(dim, metric.annoy_metric)
+        forest.set_seed(seed)
+        add = forest.add_item
+        for row, vec in zip(rows.tolist(), vectors[rows].tolist()):  # annoy's only input path
+            add(row, vec)
+        forest.build(n_trees, n_jobs=n_jobs)
+        return cls(forest, metric, dim, n_trees, len(rows))
+
+    def query(self, queries: np.ndarray, n: int, search_k: int | None = None) -> list[list[int]]:
+        """Candidate rows for each query (annoy's order), ``n`` at most."""
+        sk = -1 if search_k is None else int(search_k)
+        get = self.forest.get_nns_by_vector
+        return [get(q, n, sk) for q in queries.tolist()]
+
+    def size_bytes(self) -> int:
+        """Approximate memory of the forest (annoy stores ~ items*(d+ overhead) + trees)."""
+        return int(self.n_items * (self.dim * 4 + 16) * (1 + self.n_trees / max(self.dim, 1) / 2))
+
+    # -- calibration -------------------------------------------------------
+    def calibrate(self, vectors, rows, *, k=10, n_queries=100, target=0.97, seed=0):
+        """Measure recall@k over a search_k grid; choose the default search_k."""
+        rng = np.random.default_rng(seed)
+        data = vectors[rows]
+        n = len(rows)
+        k = min(k, n)
+        queries = _sample_queries(data, self.metric, min(n_queries, n), rng)
+        truth_pos = _exact_topk(self.metric, queries, data, k)
+        truth = rows[truth_pos]
+        cal = Calibration(k=k, target=target)
+        exact_cost = COSTS.exact(n, self.dim)
+        search_k = k * self.n_trees
+        while True:
+            found = self.query(queries, k, search_k)
+            hits = sum(len(set(f) & set(t)) for f, t in zip(found, truth.tolist()))
+            recall = hits / (k * len(queries))
+            cal.search_ks.append(search_k)
+            cal.recalls.append(recall)
+            if recall >= target and cal.default_search_k is None:
+                cal.default_search_k = search_k
+            too_costly = COSTS.annoy(search_k, k, self.dim) > 2 * exact_cost
+            if recall >= 0.999 or too_costly or search_k >= 8 * n:
+                break
+            if cal.default_search_k is not None and recall >= min(0.995, target + 0.02):
+                break
+            search_k *= 2
+        self.calibration = cal
+        return cal
+
+    def search_k_for(self, k: int, hnsw_ef: int | None = None) -> int | None:
+        """search_k for ``k`` results: the calibrated default scaled by k/10,
+        or, with ``hnsw_ef``, ``ef / 100`` of it (Qdrant's default ef is 100).
+        None when the calibration found no affordable search_k."""
+        cal = self.calibration
+        if cal is None or cal.default_search_k is None:
+            if hnsw_ef is None:
+                return None
+            return max(hnsw_ef, k) * self.n_trees
+        base = cal.default_search_k * max(1.0, k / cal.k)
+        if hnsw_ef is not None:
+            base *= max(hnsw_ef, k) / 100
+        return int(max(base, k * self.n_trees))
+
+
+def _sample_queries(data: np.ndarray, metric: Metric, m: int, rng) -> np.ndarray:
+    """Points moved away from sampled stored points by their nearest-neighbour
+    distance, in a random direction: new points from the data's neighbourhood."""
+    pick = rng.choice(len(data), size=m, replace=False)
+    base = data[pick]
+    nn = _exact_topk(metric, base, data, min(2, len(data)))
+    other = data[nn[:, -1]]
+    radius = np.linalg.norm(other - base, axis=1, keepdims=True)
+    direction = rng.normal(size=base.shape).astype(np.float32)
+    direction /= np.linalg.norm(direction, axis=1, keepdims=True)
+    return metric.prepare(base + radius * direction)
+
+
+def _exact_topk(metric: Metric, queries: np.ndarray, data: np.ndarray, k: int) -> np.ndarray:
+    """Positions of the exact top-k of each query in ``data`` (best first)."""
+    key = metric.key(metric.scores(queries, data))
+    part = np.argpartition(-key, k - 1, axis=1)[:, :k] if k < data.shape[0] else np.argsort(-key, 1)
+    order = np.argsort(-np.take_along_axis(key, part, 1), axis=1, kind="stable")
+    return np.take_along_axis(part, order, 1)

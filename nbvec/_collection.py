@@ -1,0 +1,254 @@
+"""The engine's state: segments, the id map, and the writes that change them.
+
+Write path: inputs arrive validated and columnar (ids, {name: float32 array},
+presence masks, a payload ColumnBatch); the write takes the lock, tombstones
+the rows of replaced ids, appends to the appendable segment and updates the id
+map inside an uninterruptible commit; then the optimizer runs (seal + index,
+vacuum, merge), building new segments aside and swapping them in at once.
+
+Read path helpers here locate points (id -> segment, row) and run a search
+over all segments through the planner; result objects are built by the faces.
+
+>>> import numpy as np
+>>> from nbvec._config import EngineConfig, vector_specs
+>>> c = Collection(vector_specs(2, "Dot"), EngineConfig())
+>>> _ = c.upsert([7], {"": np.array([[1.0, 0.0]], np.float32)}, {"": np.ones(1, bool)}, {})
+>>> c.count()
+1
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._atomic import uninterruptible
+from ._optimizer import build_sealed, plan_optimizations, seal_rows_split
+from ._planner import plan_segment
+from ._search import annoy_topk, exact_topk, merge_hits
+from ._segment import Segment
+
+__all__ = ["Collection", "SearchOutcome"]
+
+_ROW_BITS = 40  # packed location: segment uid << 40 | row
+
+
+@dataclass
+class SearchOutcome:
+    """Merged hits plus, per segment, the plan that answered it."""
+
+    hits: object
+    segments: list
+    plans: list
+
+
+class Collection:
+    """Segments and id map of one collection. Thread-safe: one re-entrant lock."""
+
+    def __init__(self, specs: dict, config):
+        self.specs = specs
+        self.config = config
+        self.lock = threading.RLock()
+        self._next_uid = 0
+        self.segments: list[Segment] = []
+        self.appendable = self._new_segment()
+        self.segments.append(self.appendable)
+        self.where: dict = {}  # point id -> packed (segment uid, row)
+        self.by_uid = {self.appendable.uid: self.appendable}
+        self.last_operation = -1
+        self.optimizing = False
+
+    # -- helpers -------------------------------------------------------------
+    def _new_segment(self) -> Segment:
+        seg = Segment(self._next_uid, {n: s.size for n, s in self.specs.items()})
+        self._next_uid += 1
+        return seg
+
+    def _next_operation(self) -> int:
+        self.last_operation += 1
+        return self.last_operation
+
+    def locate(self, ids: list):
+        """For known ``ids``: (found ids, segment uids, rows); plus the missing ids."""
+        get = self.where.get
+        packed = [get(i) for i in ids]
+        found = [i for i, p in zip(ids, packed) if p is not None]
+        missing = [i for i, p in zip(ids, packed) if p is None]
+        arr = np.array([p for p in packed if p is not None], dtype=np.int64)
+        return found, arr >> _ROW_BITS, arr & ((1 << _ROW_BITS) - 1), missing
+
+    def group_rows(self, uids: np.ndarray, rows: np.ndarray):
+        """Yield (segment, rows) for rows given with their segment uids."""
+        if len(uids) == 0:
+            return
+        order = np.argsort(uids, kind="stable")
+        uids, rows = uids[order], rows[order]
+        cuts = np.flatnonzero(np.diff(uids)) + 1
+        for u, r in zip(np.split(uids, cuts), np.split(rows, cuts)):
+            yield self.by_uid[int(u[0])], r
+
+    # -- writes --------------------------------------------------------------
+    def upsert(self, ids: list, vectors: dict, present: dict, payload: dict) -> int:
+        """Insert or replace points. Inputs are validated; last write wins."""
+        prepared = {n: self.specs[n].metric.prepare(v) for n, v in vectors.items()}
+        ids, prepared, present, payload = _last_write_wins(ids, prepared, present, payload)
+        with self.lock:
+            with uninterruptible():
+                op = self._next_operation()
+                _, uids, rows, _ = self.locate(ids)
+                for seg, r in self.group_rows(uids, rows):
+                    seg.tombstone(r)
+                seg = self.appendable
+                new_rows = seg.append(ids, prepared, present, payload, op)
+                base = seg.uid << _ROW_BITS
+                self.where.update(zip(ids, (base + new_rows).tolist()))
+            self.optimize()
+            return op
+
+    def delete(self, uids: np.ndarray, rows: np.ndarray) -> int:
+        """Tombstone points given by (segment uid, row)."""
+        with self.lock:
+            with uninterruptible():
+                op = self._next_operation()
+                for seg, r in self.group_rows(uids, rows):
+                    for pid in seg.ids[r].tolist():
+                        self.where.pop(pid, None)
+                    seg.tombstone(r)
+            self.optimize()
+            return op
+
+    def modify(self, uids, rows, change) -> int:
+        """Apply ``change(segment, rows, op)`` to each segment's rows in one commit."""
+        with self.lock:
+            with uninterruptible():
+                op = self._next_operation()
+                for seg, r in self.group_rows(uids, rows):
+                    change(seg, r, op)
+                    seg.touch(r, op)
+            return op
+
+    # -- optimizer -------------------------------------------------------------
+    def optimize(self, force_index: bool = False) -> list[str]:
+        """Run the due optimizations now; returns what ran. ``force_index``
+        seals and indexes the appendable segment whatever its size."""
+        done = []
+        with self.lock:
+            while True:
+                todo = plan_optimizations(self.segments, self.appendable, self.config)
+                if force_index and self.appendable.live_count and not any(
+                        kind == "index" for kind, _ in todo):
+                    todo.insert(0, ("index", [self.appendable]))
+                    force_index = False
+                if not todo:
+                    return done
+                kind, group = todo[0]
+                self.optimizing = True
+                try:
+                    self._run(kind, group)
+                finally:
+                    self.optimizing = False
+                done.append(kind)
+
+    def _run(self, kind: str, group: list[Segment]) -> None:
+        if kind == "index":
+            old = group[0]
+            pieces = [old.take(r, 0) for r in seal_rows_split(old, self.config)]
+        elif kind == "compact":  # the appendable segment, rewritten without tombstones
+            old = group[0]
+            fresh = old.take(np.flatnonzero(old.live_mask()), self._next_uid)
+            self._next_uid += 1
+            with uninterruptible():
+                self._swap(group, [], fresh)
+            return
+        elif kind == "vacuum":
+            old = group[0]
+            pieces = [old.take(np.flatnonzero(old.live_mask()), 0)]
+        else:
+            pieces = [Segment.concat(group, 0)]
+        built = []
+        for p in pieces:  # slow part: nothing visible changes until the swap
+            uid = self._next_uid
+            self._next_uid += 1
+            built.append(build_sealed(p, self.specs, self.config, uid=uid))
+        with uninterruptible():
+            self._swap(group, built, self._new_segment() if kind == "index" else None)
+
+    def _swap(self, old: list, built: list, appendable: Segment | None) -> None:
+        """Replace segments ``old`` by ``built`` (and maybe a new appendable one)."""
+        replaced = set(map(id, old))
+        for s in old:
+            del self.by_uid[s.uid]
+        if appendable is not None:
+            self.appendable = appendable
+            built = built + [appendable]
+        for s in built:
+            self.by_uid[s.uid] = s
+            base = s.uid << _ROW_BITS
+            live = np.flatnonzero(s.live_mask())
+            self.where.update(zip(s.ids[live].tolist(), (base + live).tolist()))
+        kept = [s for s in self.segments if id(s) not in replaced and s is not self.appendable]
+        self.segments = kept + [s for s in built if s is not self.appendable] + [self.appendable]
+
+    # -- reads ---------------------------------------------------------------
+    def count(self) -> int:
+        return sum(s.live_count for s in self.segments)
+
+    def search(self, name: str, queries: np.ndarray, *, limit: int, offset: int = 0,
+               score_threshold=None, exact=False, hnsw_ef=None, indexed_only=False,
+               masks=None, timed=False) -> SearchOutcome:
+        """Top ``offset + limit`` of each query over every segment, merged.
+
+        ``queries`` are raw (m, d) float32; ``masks`` maps segment uid to a
+        boolean row mask of allowed points (a filter), absent = all.
+        """
+        spec = self.specs[name]
+        metric = spec.metric
+        q = metric.prepare(queries)
+        k = offset + limit
+        with self.lock:
+            segments = list(self.segments)
+            parts, plans = [], []
+            for pos, seg in enumerate(segments):
+                t0 = time.perf_counter() if timed else 0.0
+                valid = seg.searchable(name)
+                if masks is not None and seg.uid in masks:
+                    valid &= masks[seg.uid]
+                n_valid = int(valid.sum())
+                plan = plan_segment(seg, name, k, n_valid, exact=exact, hnsw_ef=hnsw_ef,
+                                    indexed_only=indexed_only, config=self.config)
+                plan.candidates = n_valid
+                if plan.strategy == "exact":
+                    full = n_valid == seg.n
+                    rows, scores = exact_topk(metric, q, seg.vectors[name][: seg.n],
+                                              seg.sqnorms[name][: seg.n],
+                                              None if full else np.flatnonzero(valid), k)
+                    parts.append((pos, rows, scores))
+                elif plan.strategy == "annoy":
+                    rows, scores, fallback = annoy_topk(metric, seg.indexes[name], q,
+                                                        seg.vectors[name], valid, k, plan.search_k)
+                    plan.fallbacks = fallback
+                    parts.append((pos, rows, scores))
+                plan.seconds = time.perf_counter() - t0 if timed else None
+                plans.append(plan)
+            hits = merge_hits(metric, parts, len(q), k, score_threshold, offset)
+        return SearchOutcome(hits, segments, plans)
+
+
+def _last_write_wins(ids, vectors, present, payload):
+    """Keep only the last occurrence of each id in a batch (in batch order)."""
+    last = dict(zip(ids, range(len(ids))))
+    if len(last) == len(ids):
+        return ids, vectors, present, payload
+    keep = np.fromiter(sorted(last.values()), dtype=np.int64, count=len(last))
+    from ._payload import Column
+
+    return (
+        [ids[i] for i in keep.tolist()],
+        {n: v[keep] for n, v in vectors.items()},
+        {n: p[keep] for n, p in present.items()},
+        {k: Column(c.kind, c.values[keep], c.present[keep]) for k, c in payload.items()},
+    )
+

@@ -1,0 +1,412 @@
+"""VectorFrame: the pandas-friendly face of the engine.
+
+>>> import numpy as np
+>>> vf = VectorFrame(4, "Dot", progress=False)
+>>> _ = vf.upsert([1, 2], np.eye(4)[:2], payload=[{"tag": "a"}, {"tag": "b"}])
+>>> vf.search([1, 0, 0, 0], limit=1)[0].id
+1
+"""
+
+from __future__ import annotations
+
+import sys
+
+import numpy as np
+import pandas as pd
+
+from ._collection import Collection
+from ._config import EngineConfig, vector_specs
+from ._errors import InvalidRequest, UnsupportedFeature
+from ._html import frame_summary
+from ._ids import normalize_id, normalize_ids
+from ._payload import column_batch_from_any, columns_from_dicts
+from ._results import Results
+from ._selection import payload_selector, vector_names
+from ._vectors import as_queries, check_name, vectors_from_columns, vectors_from_rows
+from .models import Record, ScoredPoint, UpdateResult, UpdateStatus
+
+__all__ = ["VectorFrame"]
+
+
+def _positive_int(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
+        raise InvalidRequest(f"{what} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _nonneg_int(value, what: str) -> int:
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 0:
+        raise InvalidRequest(f"{what} must be an integer >= 0, got {value!r}")
+    return int(value)
+
+
+class VectorFrame:
+    """Vectors and payload columns, searched like Qdrant searches a collection.
+
+    ``VectorFrame(size, distance="Cosine")`` holds one unnamed vector per
+    point; ``VectorFrame(vectors={"image": VectorParams(size=512, distance="Dot")})``
+    holds named ones. Options (Qdrant's units, KB of vector data):
+    ``indexing_threshold`` (20000), ``full_scan_threshold`` (10000),
+    ``max_segment_size``, ``deleted_threshold`` (0.2), ``n_trees`` (50),
+    ``seed``, ``target_recall`` (0.95), ``progress`` (True).
+    """
+
+    def __init__(self, size=None, distance="Cosine", *, vectors=None, index="annoy", **config):
+        self._specs = vector_specs(size, distance, vectors)
+        self._config = EngineConfig.from_kwargs(index=index, **config)
+        self._engine = Collection(self._specs, self._config)
+
+    # -- constructors --------------------------------------------------------
+    @classmethod
+    def from_numpy(cls, vectors, ids=None, payload=None, distance="Cosine", **options):
+        """A frame from an (n, d) array (or ``{name: array}``), ids default 0..n-1."""
+        if isinstance(vectors, dict):
+            from .models import VectorParams
+
+            arrays = {k: np.asarray(v) for k, v in vectors.items()}
+            vf = cls(vectors={k: VectorParams(size=a.shape[1], distance=distance)
+                              for k, a in arrays.items()}, **options)
+            n = len(next(iter(arrays.values())))
+        else:
+            arrays = np.asarray(vectors)
+            if arrays.ndim != 2:
+                raise InvalidRequest(f"from_numpy expects an (n, d) array, got shape {arrays.shape}")
+            vf = cls(arrays.shape[1], distance, **options)
+            n = len(arrays)
+        vf.upsert(range(n) if ids is None else ids, arrays, payload)
+        return vf
+
+    @classmethod
+    def from_pandas(cls, df: pd.DataFrame, vector="vector", id=None, distance="Cosine", **options):
+        """A frame from a DataFrame: ``vector`` names the column of vectors (or a
+        ``{name: column}`` map), ``id`` the id column (default: the index);
+        every other column is payload."""
+        cols = {"": vector} if isinstance(vector, str) else dict(vector)
+        missing = [c for c in list(cols.values()) + ([id] if id else []) if c not in df.columns]
+        if missing:
+            raise InvalidRequest(f"from_pandas: no column(s) {missing}; columns are {list(df.columns)}")
+        arrays = {name: np.stack(df[c].to_numpy()) if len(df) else np.empty((0, 0))
+                  for name, c in cols.items()}
+        ids = df[id] if id else df.index
+        payload = df.drop(columns=list(cols.values()) + ([id] if id else []))
+        vectors = arrays[""] if list(arrays) == [""] else arrays
+        return cls.from_numpy(vectors, ids=ids, payload=payload, distance=distance, **options)
+
+    # -- writes --------------------------------------------------------------
+    def _result(self, op: int) -> UpdateResult:
+        return UpdateResult(operation_id=op, status=UpdateStatus.COMPLETED)
+
+    def upsert(self, ids, vectors, payload=None) -> UpdateResult:
+        """Insert or replace points given in columns: ``vectors`` an (n, d) array
+        or ``{name: array}``, ``payload`` a DataFrame or a list of dicts."""
+        ids = normalize_ids(ids)
+        arrays, present = vectors_from_columns(vectors, self._specs, len(ids))
+        batch = column_batch_from_any(payload, len(ids))
+        lengths = {len(c.values) for c in batch.values()}
+        if lengths - {len(ids)}:
+            raise InvalidRequest(f"upsert: {len(ids)} ids but payload for {lengths.pop()} points")
+        return self._result(self._engine.upsert(ids, arrays, present, batch))
+
+    def upsert_points(self, points) -> UpdateResult:
+        """Insert or replace points given row-wise: PointStruct or
+        ``{"id", "vector", "payload"}`` dicts."""
+        ids, vecs, payloads = [], [], []
+        for p in points:
+            get = p.get if isinstance(p, dict) else lambda k, p=p: getattr(p, k, None)
+            ids.append(get("id"))
+            vecs.append(get("vector"))
+            payloads.append(get("payload"))
+        ids = normalize_ids(ids)
+        arrays, present = vectors_from_rows(vecs, self._specs)
+        batch = columns_from_dicts(payloads)
+        return self._result(self._engine.upsert(ids, arrays, present, batch))
+
+    def _select(self, ids, filter, where, frame):
+        """(segment uids, rows) of the points named by ids and/or a filter."""
+        if filter is not None or where is not None:
+            raise UnsupportedFeature("filters arrive with the filter issue (#4)")
+        if ids is None:
+            raise InvalidRequest("select points with ids=..., filter=... or where=...")
+        _, uids, rows, _ = self._engine.locate(normalize_ids(ids))
+        return uids, rows
+
+    def delete(self, ids=None, filter=None, *, where=None) -> UpdateResult:
+        """Delete points by id (unknown ids are ignored) and/or filter."""
+        uids, rows = self._select(ids, filter, where, sys._getframe(1))
+        return self._result(self._engine.delete(uids, rows))
+
+    def set_payload(self, payload: dict, ids=None, filter=None, *, where=None) -> UpdateResult:
+        """Set keys of ``payload`` on the selected points, keeping other keys."""
+        columns_from_dicts([payload])  # validates before anything changes
+        uids, rows = self._select(ids, filter, where, sys._getframe(1))
+        return self._result(self._engine.modify(
+            uids, rows, lambda seg, r, op: seg.payload.set_same(r, payload)))
+
+    def overwrite_payload(self, payload: dict, ids=None, filter=None, *, where=None):
+        """Replace the whole payload of the selected points."""
+        columns_from_dicts([payload])
+        uids, rows = self._select(ids, filter, where, sys._getframe(1))
+
+        def change(seg, r, op):
+            seg.payload.clear(r)
+            seg.payload.set_same(r, payload)
+
+        return self._result(self._engine.modify(uids, rows, change))
+
+    def delete_payload(self, keys, ids=None, filter=None, *, where=None) -> UpdateResult:
+        """Remove ``keys`` (nested paths allowed) from the selected points."""
+        keys = [keys] if isinstance(keys, str) else list(keys)
+        from ._jsonpath import parse_path
+
+        for k in keys:
+            parse_path(k)
+        uids, rows = self._select(ids, filter, where, sys._getframe(1))
+        return self._result(self._engine.modify(
+            uids, rows, lambda seg, r, op: seg.payload.delete_keys(r, keys)))
+
+    def clear_payload(self, ids=None, filter=None, *, where=None) -> UpdateResult:
+        """Remove every payload key of the selected points."""
+        uids, rows = self._select(ids, filter, where, sys._getframe(1))
+        return self._result(self._engine.modify(
+            uids, rows, lambda seg, r, op: seg.payload.clear(r)))
+
+    def optimize(self, *, index_now: bool = False) -> list[str]:
+        """Run due optimizations (they also run after each write); with
+        ``index_now`` seal and index the appendable segment whatever its size."""
+        return self._engine.optimize(force_index=index_now)
+
+    # -- point reads ---------------------------------------------------------
+    def _records(self, uids, rows, ids, with_payload, with_vectors) -> Results:
+        pick = payload_selector(with_payload)
+        names = vector_names(with_vectors, self._specs)
+        order = {}
+        for seg, r in self._engine.group_rows(uids, rows):
+            for i, pid in enumerate(seg.ids[r].tolist()):
+                order[pid] = (seg, int(r[i]))
+        out = Results()
+        for pid in ids:
+            seg, row = order[pid]
+            payload = pick(seg.payload.get([row])[0]) if pick else None
+            out.append(Record(id=pid, payload=payload,
+                              vector=self._vector_of(seg, row, names)))
+        return out
+
+    def _vector_of(self, seg, row: int, names):
+        if names is None:
+            return None
+        if list(self._specs) == [""]:
+            return seg.vectors[""][row].tolist() if seg.has_vector[""][row] else None
+        return {n: seg.vectors[n][row].tolist() for n in names if seg.has_vector[n][row]}
+
+    def retrieve(self, ids, with_payload=True, with_vectors=False) -> Results:
+        """Records of the ids that exist, in the order asked (unknown ids skipped)."""
+        ids = list(dict.fromkeys(normalize_ids(ids)))
+        with self._engine.lock:
+            found, uids, rows, _ = self._engine.locate(ids)
+            return self._records(uids, rows, found, with_payload, with_vectors)
+
+    def count(self, filter=None, *, where=None) -> int:
+        """Number of points (matching the filter, if given)."""
+        if filter is None and where is None:
+            return self._engine.count()
+        uids, _ = self._select(None, filter, where, sys._getframe(1))
+        return len(uids)
+
+    def __len__(self) -> int:
+        return self._engine.count()
+
+    def scroll(self, filter=None, limit=10, offset=None, with_payload=True, with_vectors=False,
+               *, where=None):
+        """Points in id order from ``offset`` (an id, inclusive):
+        returns (records, next_offset), next_offset None at the end."""
+        limit = _positive_int(limit, "limit")
+        with self._engine.lock:
+            segs = self._engine.segments
+            if filter is not None or where is not None:
+                uids, rows = self._select(None, filter, where, sys._getframe(1))
+            else:
+                uids = np.concatenate([np.full(s.live_count, s.uid) for s in segs])
+                rows = np.concatenate([np.flatnonzero(s.live_mask()) for s in segs])
+            order_uids, order_rows = _sorted_by_id(self._engine, uids, rows)
+            ids = _ids_at(self._engine, order_uids, order_rows)
+            start = 0
+            if offset is not None:
+                start = _search_sorted_id(ids, normalize_id(offset))
+            stop = start + limit
+            page = ids[start:stop]
+            next_offset = ids[stop] if stop < len(ids) else None
+            recs = self._records(order_uids[start:stop], order_rows[start:stop], page,
+                                 with_payload, with_vectors)
+        return recs, next_offset
+
+    # -- search --------------------------------------------------------------
+    def search(self, query, *, using=None, filter=None, where=None, params=None, limit=10,
+               top=None, offset=0, score_threshold=None, exact=False, hnsw_ef=None,
+               indexed_only=False, with_payload=True, with_vectors=False):
+        """Nearest points to ``query`` (1-D: returns Results; 2-D: a list of
+        Results, one per query row). Scores follow Qdrant: Cosine/Dot higher is
+        better, Euclid/Manhattan are distances."""
+        name = check_name(using, self._specs)
+        if top is not None:
+            limit = top
+        limit = _positive_int(limit, "limit")
+        offset = _nonneg_int(offset, "offset")
+        if hnsw_ef is not None:
+            hnsw_ef = _positive_int(hnsw_ef, "hnsw_ef")
+        if score_threshold is not None and not isinstance(score_threshold, (int, float)):
+            raise InvalidRequest(f"score_threshold must be a number, got {score_threshold!r}")
+        queries, batch = as_queries(query, self._specs[name].size, name)
+        masks = None
+        if filter is not None or where is not None:
+            self._select(None, filter, where, sys._getframe(1))
+        outcome = self._engine.search(name, queries, limit=limit, offset=offset,
+                                      score_threshold=score_threshold, exact=bool(exact),
+                                      hnsw_ef=hnsw_ef, indexed_only=bool(indexed_only),
+                                      masks=masks)
+        results = self._scored(outcome, with_payload, with_vectors)
+        return results if batch else results[0]
+
+    def _scored(self, outcome, with_payload, with_vectors) -> list[Results]:
+        hits, segs = outcome.hits, outcome.segments
+        pick = payload_selector(with_payload)
+        names = vector_names(with_vectors, self._specs)
+        m = hits.rows.shape[0]
+        valid = hits.seg >= 0
+        ids = np.empty(hits.rows.shape, dtype=object)
+        versions = np.zeros(hits.rows.shape, dtype=np.int64)
+        payloads = np.full(hits.rows.shape, None, dtype=object)
+        vecs = np.full(hits.rows.shape, None, dtype=object)
+        for pos in np.unique(hits.seg[valid]).tolist():
+            sel = valid & (hits.seg == pos)
+            seg, rows = segs[pos], hits.rows[sel]
+            ids[sel] = seg.ids[rows]
+            versions[sel] = seg.versions[rows]
+            if pick is not None:
+                got = np.empty(len(rows), dtype=object)
+                got[:] = [pick(p) for p in seg.payload.get(rows)]
+                payloads[sel] = got
+            if names is not None:
+                got = np.empty(len(rows), dtype=object)
+                got[:] = [self._vector_of(seg, int(r), names) for r in rows]
+                vecs[sel] = got
+        scores = hits.scores.astype(np.float64)
+        out = []
+        for i in range(m):
+            count = int(valid[i].sum())
+            out.append(Results(
+                ScoredPoint(id=ids[i, j], version=int(versions[i, j]), score=float(scores[i, j]),
+                            payload=payloads[i, j], vector=vecs[i, j])
+                for j in range(count)))
+        return out
+
+    # -- frames and info -------------------------------------------------------
+    def to_pandas(self, with_vectors=True) -> pd.DataFrame:
+        """All points in id order, indexed by id: payload columns, then one
+        column per vector (``vector`` or the vector's name) holding arrays."""
+        with self._engine.lock:
+            segs = self._engine.segments
+            uids = np.concatenate([np.full(s.live_count, s.uid) for s in segs])
+            rows = np.concatenate([np.flatnonzero(s.live_mask()) for s in segs])
+            uids, rows = _sorted_by_id(self._engine, uids, rows)
+            parts = []
+            for seg, r in _runs(self._engine, uids, rows):
+                frame = seg.payload.to_pandas(r)
+                frame.index = pd.Index(seg.ids[r].tolist(), name="id")
+                if with_vectors:
+                    for name in self._specs:
+                        col = "vector" if name == "" else name
+                        vec = list(seg.vectors[name][r])
+                        has = seg.has_vector[name][r]
+                        frame[col] = [v if h else None for v, h in zip(vec, has)]
+                parts.append(frame)
+        if not parts:
+            return pd.DataFrame(index=pd.Index([], name="id"))
+        return pd.concat(parts)
+
+    def info(self) -> dict:
+        """Figures: points, segments (indexed or not, search_k, memory), config."""
+        with self._engine.lock:
+            segments = []
+            for s in self._engine.segments:
+                entry = {"uid": s.uid, "points": s.live_count, "deleted": s.deleted_count,
+                         "indexed": bool(s.indexes), "appendable": not s.sealed,
+                         "vector_kb": round(s.vector_kb(), 1),
+                         "memory_mb": round(s.memory_bytes() / 2**20, 2)}
+                for name, idx in s.indexes.items():
+                    cal = idx.calibration
+                    label = name or "vector"
+                    entry[f"{label}.search_k"] = cal.default_search_k if cal else None
+                    entry[f"{label}.calibrated_recall"] = (
+                        round(cal.predicted_recall(cal.default_search_k), 4)
+                        if cal and cal.default_search_k else None)
+                    entry[f"{label}.index_mb"] = round(idx.size_bytes() / 2**20, 2)
+                segments.append(entry)
+            indexed = sum(s.live_count for s in self._engine.segments if s.indexes)
+            return {
+                "points": self._engine.count(),
+                "indexed_points": indexed,
+                "segments": segments,
+                "vectors": {n: {"size": s.size, "distance": s.distance.value}
+                            for n, s in self._specs.items()},
+                "config": self._config,
+                "status": "yellow" if self._engine.optimizing else "green",
+            }
+
+    def __repr__(self) -> str:
+        kinds = ", ".join(f"{n or 'vector'}: {s.size}-d {s.distance.value}"
+                          for n, s in self._specs.items())
+        return (f"VectorFrame({len(self):,} points, {kinds}, "
+                f"{len(self._engine.segments)} segments)")
+
+    def _repr_html_(self) -> str:
+        info = self.info()
+        items = [("points", f"{info['points']:,}"), ("indexed points", f"{info['indexed_points']:,}"),
+                 ("vectors", info["vectors"]), ("status", info["status"])]
+        return frame_summary("VectorFrame", items, info["segments"])
+
+
+def _ids_at(engine, uids, rows) -> list:
+    """Ids of (uid, row) pairs, in the given order."""
+    out = np.empty(len(rows), dtype=object)
+    for u in np.unique(uids).tolist():
+        sel = uids == u
+        out[sel] = engine.by_uid[u].ids[rows[sel]]
+    return out.tolist()
+
+
+def _runs(engine, uids, rows):
+    """Consecutive runs of the same segment, in order."""
+    if len(uids) == 0:
+        return
+    cuts = np.flatnonzero(np.diff(uids)) + 1
+    for u, r in zip(np.split(uids, cuts), np.split(rows, cuts)):
+        yield engine.by_uid[int(u[0])], r
+
+
+def _sorted_by_id(engine, uids, rows):
+    """(uids, rows) ordered by point id: integers ascending, then UUIDs."""
+    if len(uids) == 0:
+        return uids, rows
+    grouped = list(engine.group_rows(uids, rows))
+    uids = np.concatenate([np.full(len(r), s.uid) for s, r in grouped])
+    rows = np.concatenate([r for _, r in grouped])
+    is_uuid = np.concatenate([s.id_is_uuid[r] for s, r in grouped])
+    numbers = np.concatenate([s.id_number[r] for s, r in grouped])
+    texts = np.concatenate([np.where(s.id_is_uuid[r], s.ids[r], "") for s, r in grouped])
+    order = np.lexsort((texts.astype("U36"), numbers, is_uuid))
+    return uids[order], rows[order]
+
+
+def _search_sorted_id(ids: list, start) -> int:
+    """Position of the first id >= ``start`` in ids sorted Qdrant's way."""
+    key = (1, start) if isinstance(start, str) else (0, start)
+    lo, hi = 0, len(ids)
+    while lo < hi:
+        mid = (lo + hi) // 2
+        v = ids[mid]
+        if ((1, v) if isinstance(v, str) else (0, v)) < key:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+

@@ -1,0 +1,56 @@
+"""Result lists: plain lists of ScoredPoint or Record that also convert to
+pandas and render as a table in a notebook.
+
+>>> from nbvec.models import ScoredPoint
+>>> r = Results([ScoredPoint(id=1, score=0.9, payload={"a": "x"})])
+>>> r.to_pandas().columns.tolist()
+['id', 'score', 'a']
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from ._html import points_table
+
+__all__ = ["Results"]
+
+
+class Results(list):
+    """A list of ScoredPoint (search) or Record (retrieve/scroll)."""
+
+    @property
+    def ids(self) -> list:
+        return [p.id for p in self]
+
+    @property
+    def scores(self) -> np.ndarray:
+        return np.array([getattr(p, "score", np.nan) for p in self], dtype=np.float64)
+
+    def to_pandas(self) -> pd.DataFrame:
+        """One row per point: id, score (search), payload keys as columns, and
+        ``vector`` (or ``vector.<name>`` per named vector) when returned."""
+        data: dict[str, list] = {"id": self.ids}
+        if self and hasattr(self[0], "score"):
+            data["score"] = [p.score for p in self]
+        payload = pd.DataFrame([p.payload or {} for p in self], index=range(len(self)))
+        frame = pd.concat([pd.DataFrame(data), payload], axis=1)
+        if any(p.vector is not None for p in self):
+            first = next(p.vector for p in self if p.vector is not None)
+            if isinstance(first, dict):
+                for name in first:
+                    col = "vector" if name == "" else f"vector.{name}"
+                    frame[col] = [(p.vector or {}).get(name) for p in self]
+            else:
+                frame["vector"] = [p.vector for p in self]
+        return frame
+
+    def _repr_html_(self) -> str:
+        kind = "hits" if self and hasattr(self[0], "score") else "points"
+        rows = [
+            {"id": p.id, **({"score": p.score} if hasattr(p, "score") else {}),
+             "payload": p.payload, "vector": p.vector}
+            for p in self
+        ]
+        return points_table(rows, f"{len(self)} {kind}")

@@ -1,0 +1,178 @@
+"""The base of every nbvec model: a pydantic model that refuses unknown fields.
+
+qdrant-client's models are pydantic models too, so nbvec's behave the same
+where tutorials rely on it: attribute access, equality, ``list(model)``
+yielding ``(field, value)`` pairs, ``model_dump()``, and REST JSON dicts
+accepted through ``Model.model_validate(dict)``.
+
+Where they differ on purpose: a model that cannot be built raises
+:class:`nbvec.InvalidRequest` (a ``ValueError``) whose message names each
+offending field by its path and says what was expected, instead of
+pydantic's ``ValidationError``.
+"""
+
+from __future__ import annotations
+
+import typing
+from enum import Enum
+from typing import Any, Dict, List, Optional, Tuple, Type
+
+from pydantic import BaseModel as _PydanticModel
+from pydantic import ConfigDict, ValidationError
+
+from nbvec._errors import InvalidRequest
+
+__all__ = ["NbvecModel", "NbvecEnum", "invalid_request"]
+
+_MODELS: Dict[str, Type["NbvecModel"]] = {}  # class name -> class, to read error paths
+_MAX_ERRORS = 8
+
+
+class NbvecEnum(str, Enum):
+    """A string enum that prints as its value, like qdrant-client's enums."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class NbvecModel(_PydanticModel):
+    """Base model: unknown fields are an error, never silently ignored.
+
+    >>> from nbvec.models import VectorParams
+    >>> VectorParams(size=4, distance="Cosine").distance.value
+    'Cosine'
+    >>> VectorParams(size=4, distance="Cosine", on_dsk=True)
+    Traceback (most recent call last):
+    ...
+    nbvec._errors.InvalidRequest: invalid VectorParams:
+      on_dsk: not a field of VectorParams (its fields: size, distance, hnsw_config, quantization_config, on_disk, datatype, multivector_config)
+    """
+
+    model_config = ConfigDict(extra="forbid", arbitrary_types_allowed=True)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _MODELS[cls.__name__] = cls
+
+    def __init__(self, /, **data: Any) -> None:
+        __tracebackhide__ = True
+        try:
+            self.__pydantic_validator__.validate_python(data, self_instance=self)
+        except ValidationError as exc:
+            raise invalid_request(type(self), exc) from None
+
+    # Pydantic's own marker for its base __init__: nested models keep being
+    # built inside pydantic-core instead of calling this Python function.
+    __init__.__pydantic_base_init__ = True  # type: ignore[attr-defined]
+
+    @classmethod
+    def model_validate(cls, obj: Any, **kwargs: Any) -> Any:
+        """Build the model from a dict (REST JSON form) or a model instance."""
+        try:
+            return super().model_validate(obj, **kwargs)
+        except ValidationError as exc:
+            raise invalid_request(cls, exc) from None
+
+    @classmethod
+    def model_validate_json(cls, json_data: Any, **kwargs: Any) -> Any:
+        """Build the model from a JSON string."""
+        try:
+            return super().model_validate_json(json_data, **kwargs)
+        except ValidationError as exc:
+            raise invalid_request(cls, exc) from None
+
+
+def invalid_request(model_cls: type, exc: ValidationError) -> InvalidRequest:
+    """Turn pydantic's ``ValidationError`` into an ``InvalidRequest`` listing
+    each bad field by path (``must[0].match.value``) and what was expected."""
+    by_path: Dict[str, List[str]] = {}  # one line per path: "a bool, or an int"
+    for err in exc.errors(include_url=False):
+        path, owner = _read_path(model_cls, err["loc"], err["type"])
+        by_path.setdefault(path or "(the whole input)", []).append(_explain(err, owner))
+    lines = [f"  {path}: {_join(reasons)}" for path, reasons in by_path.items()]
+    if len(lines) > _MAX_ERRORS:
+        lines[_MAX_ERRORS:] = [f"  ... and {len(lines) - _MAX_ERRORS} more"]
+    return InvalidRequest(f"invalid {model_cls.__name__}:\n" + "\n".join(lines))
+
+
+def _join(reasons: List[str]) -> str:
+    """'Input should be a valid integer; got 1.5' twice or more, worded once."""
+    prefix = "Input should be "
+    if len(reasons) == 1 or not all(r.startswith(prefix) for r in reasons):
+        return "; ".join(dict.fromkeys(reasons))
+    got = reasons[0].rpartition("; ")[2]
+    wanted = [r.rpartition("; ")[0].removeprefix(prefix) for r in reasons]
+    return prefix + ", or ".join(dict.fromkeys(wanted)) + "; " + got
+
+
+def _read_path(model_cls: type, loc: Tuple[Any, ...], kind: str) -> Tuple[str, Optional[type]]:
+    """Render an error location, dropping union labels, and find the model
+    owning its last field (to list that model's fields)."""
+    path = ""
+    current: Optional[type] = model_cls
+    owner: Optional[type] = model_cls
+    for n, item in enumerate(loc):
+        last = n == len(loc) - 1
+        if isinstance(item, int):
+            path += f"[{item}]"
+            continue
+        if item in _MODELS and (current is None or item not in current.model_fields):
+            current = _MODELS[item]  # a union tag naming the member tried
+            continue
+        fields = _fields_by_name(current) if current is not None else {}
+        if item in fields:
+            owner, current = current, _model_in(fields[item].annotation)
+        elif _is_label(item) and not (last and kind == "extra_forbidden"):
+            continue
+        else:
+            owner, current = current, None
+        path += f".{item}" if path else str(item)
+    return path, owner
+
+
+def _fields_by_name(model_cls: type) -> Dict[str, Any]:
+    fields = dict(model_cls.model_fields)
+    fields.update({f.alias: f for f in model_cls.model_fields.values() if f.alias})
+    return fields
+
+
+def _model_in(annotation: Any) -> Optional[type]:
+    """The one nbvec model a field annotation holds, if exactly one."""
+    found = set()
+
+    def visit(tp: Any) -> None:
+        if isinstance(tp, type) and issubclass(tp, NbvecModel):
+            found.add(tp)
+        for arg in typing.get_args(tp):
+            visit(arg)
+
+    visit(annotation)
+    return found.pop() if len(found) == 1 else None
+
+
+def _is_label(item: str) -> bool:
+    # pydantic names union members 'list[str]', 'int', 'function-after[...]';
+    # nbvec's own tagged unions use labels in angle brackets ('<list>').
+    return item.startswith("<") or "[" in item or item in _TYPE_LABELS
+
+
+_TYPE_LABELS = {"int", "str", "bool", "float", "uuid", "datetime", "date", "list", "dict", "none"}
+
+
+def _explain(err: Dict[str, Any], owner: Optional[type]) -> str:
+    kind = err["type"]
+    if kind == "extra_forbidden":
+        if owner is None:
+            return "unknown field"
+        names = ", ".join(f.alias or name for name, f in owner.model_fields.items())
+        return f"not a field of {owner.__name__} (its fields: {names})"
+    if kind == "missing":
+        return "required field is missing"
+    if kind in ("nbvec_union", "union_tag_not_found", "union_tag_invalid"):
+        return f"{err['msg']}; got {_short(err['input'])}"
+    return f"{err['msg'].rstrip('.')}; got {_short(err['input'])}"
+
+
+def _short(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
