@@ -3,8 +3,9 @@
 Annoy's default ``search_k`` (k * n_trees) gives recall@10 of 0.02-0.63 on
 uniform and real text data. So when a segment is sealed, the index is
 *calibrated*: sample queries near the stored points (each a stored point moved
-by its nearest-neighbour distance in a random direction — never the point
-itself) are answered exactly and through annoy over a grid of search_k, and
+1.5 times its nearest-neighbour distance in a random direction — never the
+point itself; on the real pydocs-minilm set this predicts the recall of
+held-out queries within ~0.02 from search_k 2000 up) are answered exactly and through annoy over a grid of search_k, and
 the smallest search_k whose recall@10 reaches ``target_recall + margin`` is
 the segment's default. If no affordable search_k gets there, the segment is
 marked for exact scans. Everything is seeded: a re-run notebook builds the
@@ -28,6 +29,8 @@ import numpy as np
 from ._distance import Metric
 
 __all__ = ["AnnoySegmentIndex", "Calibration", "CostModel"]
+
+QUERY_RADIUS = 1.5  # calibration queries sit 1.5 NN-distances from a stored point
 
 
 @dataclass(frozen=True)
@@ -121,7 +124,7 @@ class AnnoySegmentIndex:
             cal.search_ks.append(search_k)
             cal.recalls.append(recall)
             if recall >= target and cal.default_search_k is None:
-                cal.default_search_k = search_k
+                cal.default_search_k = _interpolate_search_k(cal, target)
             too_costly = COSTS.annoy(search_k, k, self.dim) > 2 * exact_cost
             if recall >= 0.999 or too_costly or search_k >= 8 * n:
                 break
@@ -146,6 +149,15 @@ class AnnoySegmentIndex:
         return int(max(base, k * self.n_trees))
 
 
+def _interpolate_search_k(cal: Calibration, target: float) -> int:
+    """The search_k where the curve (linear in log search_k) reaches ``target``."""
+    if len(cal.recalls) < 2 or cal.recalls[-2] >= target:
+        return cal.search_ks[-1]
+    (k0, k1), (r0, r1) = cal.search_ks[-2:], cal.recalls[-2:]
+    t = (target - r0) / (r1 - r0) if r1 > r0 else 1.0
+    return int(np.ceil(np.exp(np.log(k0) + t * (np.log(k1) - np.log(k0)))))
+
+
 def _sample_queries(data: np.ndarray, metric: Metric, m: int, rng) -> np.ndarray:
     """Points moved away from sampled stored points by their nearest-neighbour
     distance, in a random direction: new points from the data's neighbourhood."""
@@ -156,7 +168,7 @@ def _sample_queries(data: np.ndarray, metric: Metric, m: int, rng) -> np.ndarray
     radius = np.linalg.norm(other - base, axis=1, keepdims=True)
     direction = rng.normal(size=base.shape).astype(np.float32)
     direction /= np.linalg.norm(direction, axis=1, keepdims=True)
-    return metric.prepare(base + radius * direction)
+    return metric.prepare(base + QUERY_RADIUS * radius * direction)
 
 
 def _exact_topk(metric: Metric, queries: np.ndarray, data: np.ndarray, k: int) -> np.ndarray:

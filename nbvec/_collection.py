@@ -213,10 +213,10 @@ class Collection:
             parts, plans = [], []
             for pos, seg in enumerate(segments):
                 t0 = time.perf_counter() if timed else 0.0
-                valid = seg.searchable(name)
+                valid, n_valid = seg.searchable(name)
                 if masks is not None and seg.uid in masks:
-                    valid &= masks[seg.uid]
-                n_valid = int(valid.sum())
+                    valid = valid & masks[seg.uid]
+                    n_valid = int(valid.sum())
                 plan = plan_segment(seg, name, k, n_valid, exact=exact, hnsw_ef=hnsw_ef,
                                     indexed_only=indexed_only, config=self.config)
                 plan.candidates = n_valid

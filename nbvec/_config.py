@@ -82,8 +82,8 @@ class EngineConfig:
     n_trees: int = 50
     seed: int = 0
     target_recall: float = 0.95
-    recall_margin: float = 0.02
-    calibration_queries: int = 100
+    recall_margin: float = 0.01
+    calibration_queries: int = 200
     n_jobs: int = -1
     progress: bool = True
     hnsw_m: int = 16

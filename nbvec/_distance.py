@@ -31,8 +31,9 @@ _MANHATTAN_CHUNK_FLOATS = 4_000_000  # bound the (m, chunk, d) temporary
 def normalize_rows(x: np.ndarray) -> np.ndarray:
     """Rows divided by their L2 norm; zero rows stay zero. Returns float32."""
     x = np.asarray(x, dtype=np.float32)
-    norms = np.linalg.norm(x, axis=-1, keepdims=True)
-    return x / np.where(norms > 0, norms, np.float32(_EPS))
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]
+    norms[norms == 0] = _EPS
+    return x / norms
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,11 @@ class Metric:
     distance: Distance
     higher_is_better: bool
     annoy_metric: str
+
+    @property
+    def exact_in_blas(self) -> bool:
+        """Whether :meth:`scores` is already exact (dot products are)."""
+        return self.distance in (Distance.COSINE, Distance.DOT)
 
     def prepare(self, vectors: np.ndarray) -> np.ndarray:
         """Vectors as stored: float32, normalized for Cosine."""

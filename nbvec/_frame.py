@@ -270,13 +270,13 @@ class VectorFrame:
         hits, segs = outcome.hits, outcome.segments
         pick = payload_selector(with_payload)
         names = vector_names(with_vectors, self._specs)
-        m = hits.rows.shape[0]
         valid = hits.seg >= 0
-        ids = np.empty(hits.rows.shape, dtype=object)
-        versions = np.zeros(hits.rows.shape, dtype=np.int64)
-        payloads = np.full(hits.rows.shape, None, dtype=object)
-        vecs = np.full(hits.rows.shape, None, dtype=object)
-        for pos in np.unique(hits.seg[valid]).tolist():
+        shape = hits.rows.shape
+        ids = np.empty(shape, dtype=object)
+        versions = np.zeros(shape, dtype=np.int64)
+        payloads = np.full(shape, None, dtype=object)
+        vecs = np.full(shape, None, dtype=object)
+        for pos in set(hits.seg[valid].tolist()):
             sel = valid & (hits.seg == pos)
             seg, rows = segs[pos], hits.rows[sel]
             ids[sel] = seg.ids[rows]
@@ -287,16 +287,17 @@ class VectorFrame:
                 payloads[sel] = got
             if names is not None:
                 got = np.empty(len(rows), dtype=object)
-                got[:] = [self._vector_of(seg, int(r), names) for r in rows]
+                got[:] = [self._vector_of(seg, r, names) for r in rows.tolist()]
                 vecs[sel] = got
-        scores = hits.scores.astype(np.float64)
+        counts = valid.sum(axis=1).tolist()
         out = []
-        for i in range(m):
-            count = int(valid[i].sum())
+        for i, count in enumerate(counts):  # one Results per query, `limit` points each
             out.append(Results(
-                ScoredPoint(id=ids[i, j], version=int(versions[i, j]), score=float(scores[i, j]),
-                            payload=payloads[i, j], vector=vecs[i, j])
-                for j in range(count)))
+                ScoredPoint(id=pid, version=ver, score=sc, payload=pl, vector=vc)
+                for pid, ver, sc, pl, vc in zip(
+                    ids[i, :count].tolist(), versions[i, :count].tolist(),
+                    hits.scores[i, :count].tolist(), payloads[i, :count].tolist(),
+                    vecs[i, :count].tolist())))
         return out
 
     # -- frames and info -------------------------------------------------------

@@ -215,14 +215,15 @@ class PayloadStore:
         out = [{} for _ in range(len(rows))]
         for key, col in self.columns.items():
             present = col.present[rows]
-            if not present.any():
-                continue
-            idx = np.flatnonzero(present)
-            vals = col.values[rows[idx]].tolist()
+            vals = col.values[rows].tolist()
             if col.kind == "object":
                 vals = copy.deepcopy(vals)
-            for i, v in zip(idx.tolist(), vals):
-                out[i][key] = v
+            if present.all():
+                for d, v in zip(out, vals):
+                    d[key] = v
+            elif present.any():
+                for i in np.flatnonzero(present).tolist():
+                    out[i][key] = vals[i]
         return out
 
     def take(self, rows: np.ndarray) -> PayloadStore:

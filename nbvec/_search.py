@@ -26,13 +26,14 @@ _NEG = np.float32(-np.inf)
 
 def _topk_from_keys(key: np.ndarray, k: int) -> np.ndarray:
     """Column positions of the k largest keys of each row, best first."""
-    n = key.shape[1]
+    m, n = key.shape
     if k < n:
         part = np.argpartition(key, n - k, axis=1)[:, n - k :]
     else:
-        part = np.broadcast_to(np.arange(n), key.shape).copy()
-    order = np.argsort(-np.take_along_axis(key, part, 1), axis=1, kind="stable")
-    return np.take_along_axis(part, order, 1)
+        part = np.broadcast_to(np.arange(n), key.shape)
+    r = np.arange(m)[:, None]
+    order = np.argsort(-key[r, part], axis=1, kind="stable")
+    return part[r, order]
 
 
 def exact_topk(metric: Metric, queries, vectors, sqnorms, rows, k: int):
@@ -55,10 +56,15 @@ def exact_topk(metric: Metric, queries, vectors, sqnorms, rows, k: int):
         q = queries[lo : lo + QUERY_CHUNK]
         key = metric.key(metric.scores(q, vectors, sqnorms))
         pos = _topk_from_keys(key, kk)
-        scores = metric.pair_scores(q, vectors[pos])  # exact re-score of the winners
-        order = np.argsort(-metric.key(scores), axis=1, kind="stable")
-        pos = np.take_along_axis(pos, order, 1)
-        out_scores[lo : lo + len(q)] = np.take_along_axis(scores, order, 1)
+        if metric.exact_in_blas:
+            scores = key[np.arange(len(q))[:, None], pos]
+            scores = scores if metric.higher_is_better else -scores
+        else:  # BLAS-expanded distances: re-score the winners exactly, re-sort
+            scores = metric.pair_scores(q, vectors[pos])
+            order = np.argsort(-metric.key(scores), axis=1, kind="stable")
+            r = np.arange(len(q))[:, None]
+            pos, scores = pos[r, order], scores[r, order]
+        out_scores[lo : lo + len(q)] = scores
         out_rows[lo : lo + len(q)] = pos if rows is None else rows[pos]
     return out_rows, out_scores
 
@@ -89,8 +95,9 @@ def annoy_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: in
     s = metric.pair_scores(queries, vectors[safe])
     key = np.where(ok, metric.key(s), _NEG)
     pos = _topk_from_keys(key, kk)
-    rows[:] = np.take_along_axis(cand, pos, 1)
-    scores[:] = np.take_along_axis(s, pos, 1)
+    r = np.arange(m)[:, None]
+    rows[:] = cand[r, pos]
+    scores[:] = s[r, pos]
     if short.any():
         fb = np.flatnonzero(short)
         r, sc = exact_topk(metric, queries[fb], vectors, None, np.flatnonzero(valid), kk)
@@ -112,23 +119,25 @@ class Hits:
 
 
 def merge_hits(metric: Metric, parts, m: int, k: int, score_threshold=None, offset=0) -> Hits:
-    """Merge per-segment ``(seg_pos, rows, scores)`` into the best k per query,
-    then apply ``score_threshold`` (strict) and skip ``offset``."""
+    """Merge per-segment ``(seg_pos, rows, scores)`` (each sorted best first)
+    into the best k per query, then apply ``score_threshold`` (strict) and
+    skip ``offset``."""
     if not parts:
-        empty = np.empty((m, 0))
-        return Hits(empty.astype(np.int64), empty.astype(np.int64), empty.astype(np.float32))
-    seg = np.concatenate([np.full(r.shape, p, dtype=np.int64) for p, r, _ in parts], axis=1)
-    rows = np.concatenate([r for _, r, _ in parts], axis=1)
-    scores = np.concatenate([s for _, _, s in parts], axis=1).astype(np.float32, copy=False)
-    ok = rows >= 0
-    ok &= metric.passes(scores, score_threshold)
-    seg = np.where(ok, seg, -1)
-    key = np.where(ok, metric.key(np.nan_to_num(scores)), _NEG)
-    width = min(k, key.shape[1])
-    pos = _topk_from_keys(key, width) if width else np.empty((m, 0), dtype=np.int64)
-    pos = pos[:, offset:]
-    return Hits(
-        np.take_along_axis(seg, pos, 1),
-        np.take_along_axis(rows, pos, 1),
-        np.take_along_axis(scores, pos, 1),
-    )
+        empty = np.empty((m, 0), dtype=np.int64)
+        return Hits(empty, empty, np.empty((m, 0), dtype=np.float32))
+    if len(parts) == 1:  # one segment: already ordered, nothing to merge
+        p, rows, scores = parts[0]
+        seg = np.where(rows >= 0, p, -1)
+    else:
+        seg = np.concatenate([np.where(r >= 0, p, -1) for p, r, _ in parts], axis=1)
+        rows = np.concatenate([r for _, r, _ in parts], axis=1)
+        scores = np.concatenate([s for _, _, s in parts], axis=1)
+        key = np.where(seg >= 0, metric.key(scores), _NEG)
+        pos = _topk_from_keys(key, min(k, key.shape[1]))
+        r = np.arange(m)[:, None]
+        seg, rows, scores = seg[r, pos], rows[r, pos], scores[r, pos]
+    if score_threshold is not None:
+        seg = np.where(metric.passes(scores, score_threshold), seg, -1)
+    if offset:
+        seg, rows, scores = seg[:, offset:], rows[:, offset:], scores[:, offset:]
+    return Hits(seg, rows, scores)

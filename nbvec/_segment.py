@@ -43,6 +43,7 @@ class Segment:
         self.sealed = False
         self.version = 0  # bumped by every change: caches key on (uid, version)
         self.deleted_count = 0
+        self._searchable: dict = {}
         self._reserve(capacity)
 
     # -- shape -------------------------------------------------------------
@@ -72,9 +73,16 @@ class Segment:
         """Rows ``[0, n)`` that hold a live point."""
         return ~self.deleted[: self.n]
 
-    def searchable(self, name: str) -> np.ndarray:
-        """Rows ``[0, n)`` that are live and have vector ``name``."""
-        return ~self.deleted[: self.n] & self.has_vector[name][: self.n]
+    def searchable(self, name: str) -> tuple[np.ndarray, int]:
+        """Rows ``[0, n)`` that are live and have vector ``name``, and their
+        count; cached per segment version (do not modify the mask)."""
+        hit = self._searchable.get(name)
+        if hit is not None and hit[0] == self.version:
+            return hit[1], hit[2]
+        mask = ~self.deleted[: self.n] & self.has_vector[name][: self.n]
+        count = int(mask.sum())
+        self._searchable[name] = (self.version, mask, count)
+        return mask, count
 
     def vector_kb(self) -> float:
         """Live vector data in kilobytes (Qdrant's unit for thresholds)."""

@@ -82,17 +82,39 @@ class NbvecModel(_PydanticModel):
             raise invalid_request(cls, exc) from None
 
 
-def invalid_request(model_cls: type, exc: ValidationError) -> InvalidRequest:
+def invalid_request(
+    model_cls: Optional[type], exc: ValidationError, name: Optional[str] = None
+) -> InvalidRequest:
     """Turn pydantic's ``ValidationError`` into an ``InvalidRequest`` listing
-    each bad field by path (``must[0].match.value``) and what was expected."""
-    by_path: Dict[str, List[str]] = {}  # one line per path: "a bool, or an int"
+    each bad field by path (``must[0].match.value``) and what was expected.
+
+    ``model_cls`` is the model validated (None for a union type), ``name``
+    what to call the input (the model's name by default).
+    """
+    name = name or getattr(model_cls, "__name__", "input")
+    by_path: Dict[str, List[Any]] = {}  # path -> [reasons, union labels, input]
     for err in exc.errors(include_url=False):
-        path, owner = _read_path(model_cls, err["loc"], err["type"])
-        by_path.setdefault(path or "(the whole input)", []).append(_explain(err, owner))
-    lines = [f"  {path}: {_join(reasons)}" for path, reasons in by_path.items()]
+        path, owner, labels = _read_path(model_cls, err["loc"], err["type"])
+        entry = by_path.setdefault(path or name, [[], set(), err["input"]])
+        entry[0].append(_explain(err, owner))
+        entry[1].update(labels)
+    lines = []
+    for path, (reasons, labels, value) in by_path.items():
+        words = _UNION_WORDS.get(frozenset(labels)) if len(reasons) > 1 else None
+        reason = f"expected {words}; got {_short(value)}" if words else _join(reasons)
+        lines.append(f"  {path}: {reason}")
     if len(lines) > _MAX_ERRORS:
         lines[_MAX_ERRORS:] = [f"  ... and {len(lines) - _MAX_ERRORS} more"]
-    return InvalidRequest(f"invalid {model_cls.__name__}:\n" + "\n".join(lines))
+    return InvalidRequest(f"invalid {name}:\n" + "\n".join(lines))
+
+
+# What a plain union of these pydantic member labels accepts, in words.
+_UNION_WORDS = {
+    frozenset({"int", "str", "uuid"}): "a point id: an unsigned integer or a UUID",
+    frozenset({"bool", "int", "str"}): "a string, an integer or a bool",
+    frozenset({"list[str]", "list[int]"}): "a list of strings or a list of integers (not mixed)",
+    frozenset({"bool", "list[str]"}): "True, False, or a list of vector names",
+}
 
 
 def _join(reasons: List[str]) -> str:
@@ -105,10 +127,13 @@ def _join(reasons: List[str]) -> str:
     return prefix + ", or ".join(dict.fromkeys(wanted)) + "; " + got
 
 
-def _read_path(model_cls: type, loc: Tuple[Any, ...], kind: str) -> Tuple[str, Optional[type]]:
-    """Render an error location, dropping union labels, and find the model
-    owning its last field (to list that model's fields)."""
+def _read_path(
+    model_cls: Optional[type], loc: Tuple[Any, ...], kind: str
+) -> Tuple[str, Optional[type], List[str]]:
+    """Render an error location without its union labels; find the model
+    owning its last field (to list that model's fields) and the labels."""
     path = ""
+    labels: List[str] = []
     current: Optional[type] = model_cls
     owner: Optional[type] = model_cls
     for n, item in enumerate(loc):
@@ -123,11 +148,12 @@ def _read_path(model_cls: type, loc: Tuple[Any, ...], kind: str) -> Tuple[str, O
         if item in fields:
             owner, current = current, _model_in(fields[item].annotation)
         elif _is_label(item) and not (last and kind == "extra_forbidden"):
+            labels.append(item)
             continue
         else:
             owner, current = current, None
         path += f".{item}" if path else str(item)
-    return path, owner
+    return path, owner, labels
 
 
 def _fields_by_name(model_cls: type) -> Dict[str, Any]:

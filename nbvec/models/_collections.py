@@ -19,6 +19,7 @@ from pydantic import StrictStr
 from ._base import NbvecEnum, NbvecModel
 from ._core import HnswConfigDiff, OptimizersConfigDiff, VectorParams
 from ._payload_index import PayloadIndexInfo
+from ._types import one_of
 from ._vector_config import QuantizationConfig, SparseVectorParams
 
 __all__ = [
@@ -72,8 +73,20 @@ class ShardingMethod(NbvecEnum):
     CUSTOM = "custom"
 
 
+def _pick_vectors(value: Any) -> Optional[str]:
+    if isinstance(value, NbvecModel):
+        return type(value).__name__
+    if isinstance(value, dict):
+        return "VectorParams" if "size" in value or "distance" in value else "<named>"
+    return None
+
+
 #: One unnamed vector kind, or ``{name: VectorParams}``.
-VectorsConfig = Union[VectorParams, Dict[StrictStr, VectorParams]]
+VectorsConfig = one_of(
+    {"VectorParams": VectorParams, "<named>": Dict[StrictStr, VectorParams]},
+    _pick_vectors,
+    "VectorParams(size=..., distance=...) or {name: VectorParams}",
+)
 
 
 class HnswConfig(NbvecModel):

@@ -15,10 +15,9 @@ error; nbvec does not evaluate them.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import List, Optional, Union
+from typing import Annotated, List, Optional, Union
 
 from pydantic import ConfigDict, Field, StrictInt, StrictStr
-from typing_extensions import Annotated
 
 from ._base import NbvecModel
 from ._core import ExtendedPointId
@@ -63,7 +62,7 @@ __all__ = [
 ValueVariants = StrictValue
 AnyVariants = Annotated[Union[List[StrictStr], List[StrictInt]], Plain]
 _Number = Annotated[Optional[float], Plain]
-_Moment = Optional[Union[_dt.datetime, _dt.date]]
+_Moment = Optional[_dt.datetime]  # dates and ISO strings too
 
 
 # --- matches --------------------------------------------------------------
@@ -156,7 +155,8 @@ class Range(NbvecModel):
 
 class DatetimeRange(NbvecModel):
     """Datetime bounds, as datetimes, dates or ISO 8601 strings
-    (``"2023-02-08T10:49:00Z"``). Qdrant reads a time without zone as UTC."""
+    (``"2023-02-08T10:49:00Z"``); a date means its midnight. Qdrant reads a
+    time without zone as UTC."""
 
     lt: _Moment = None
     gt: _Moment = None

@@ -8,9 +8,7 @@ vectors, new payload.
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional
-
-from typing_extensions import Annotated
+from typing import Annotated, Any, Dict, List, Optional
 
 from ._base import NbvecModel
 from ._core import Batch, ExtendedPointId, PointStruct

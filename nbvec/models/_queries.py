@@ -17,8 +17,8 @@ from pydantic import StrictStr
 
 from ._base import NbvecEnum, NbvecModel
 from ._core import ExtendedPointId
-from ._vectors import Document, Image, InferenceObject, SparseVector
 from ._types import one_of, vector_or_id
+from ._vectors import Document, Image, InferenceObject, SparseVector
 
 __all__ = [
     "VectorInput",
@@ -48,7 +48,12 @@ __all__ = [
 ]
 
 # Keys of a dict naming what it is, in the order they are looked for.
-_INPUT_KEYS = {"indices": "SparseVector", "image": "Image", "object": "InferenceObject", "model": "Document"}
+_INPUT_KEYS = {
+    "indices": "SparseVector",
+    "image": "Image",
+    "object": "InferenceObject",
+    "model": "Document",
+}
 _INPUT_TYPES: Dict[str, Any] = {
     "<vector>": Any,  # a list, numpy array or multivector: checked by the engine
     "<id>": ExtendedPointId,
@@ -191,7 +196,6 @@ _QUERY_KEYS = {
     "relevance_feedback": "RelevanceFeedbackQuery",
 }
 _QUERY_TYPES = {tag: globals()[tag] for tag in [*_QUERY_KEYS.values(), "TextQuery"]}
-
 
 
 def _pick_query(value: Any) -> Optional[str]:

@@ -21,7 +21,7 @@ from ._base import NbvecModel
 from ._core import ExtendedPointId
 from ._filters import Filter
 from ._queries import QueryInterface, RecommendStrategy, VectorInput
-from ._types import ShardKeySelector, one_of, one_or_many, tag_by_keys
+from ._types import ShardKeySelector, one_of, tag_by_keys
 from ._vectors import NamedSparseVector, NamedVector
 
 __all__ = [
@@ -93,7 +93,10 @@ class PayloadSelectorExclude(NbvecModel):
 
 
 PayloadSelector = one_of(
-    {"PayloadSelectorInclude": PayloadSelectorInclude, "PayloadSelectorExclude": PayloadSelectorExclude},
+    {
+        "PayloadSelectorInclude": PayloadSelectorInclude,
+        "PayloadSelectorExclude": PayloadSelectorExclude,
+    },
     tag_by_keys({"include": "PayloadSelectorInclude", "exclude": "PayloadSelectorExclude"}),
     "{'include': [keys]} or {'exclude': [keys]}",
 )
@@ -104,7 +107,9 @@ def _pick_with_payload(value: Any) -> Optional[str]:
         return "<bool>"
     if isinstance(value, (list, tuple)):
         return "<keys>"
-    return tag_by_keys({"include": "PayloadSelectorInclude", "exclude": "PayloadSelectorExclude"})(value)
+    return tag_by_keys({"include": "PayloadSelectorInclude", "exclude": "PayloadSelectorExclude"})(
+        value
+    )
 
 
 #: True/False, a list of payload keys, or an include/exclude selector.

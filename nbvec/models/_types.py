@@ -9,11 +9,10 @@ input gets one precise error instead of one error per member.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Dict, List, Mapping, Optional, Union
+from typing import Annotated, Any, Callable, Dict, List, Mapping, Optional, Union
 from uuid import UUID
 
 from pydantic import BeforeValidator, Discriminator, StrictBool, StrictInt, StrictStr, Tag
-from typing_extensions import Annotated
 
 from ._base import NbvecModel
 
@@ -49,7 +48,9 @@ StrictValue = Annotated[Union[StrictBool, StrictInt, StrictStr], Plain]
 ShardKeySelector = Optional[Any]
 
 
-def tag_by_keys(keys: Mapping[str, str], empty: Optional[str] = None) -> Callable[[Any], Optional[str]]:
+def tag_by_keys(
+    keys: Mapping[str, str], empty: Optional[str] = None
+) -> Callable[[Any], Optional[str]]:
     """A picker naming a union member: an nbvec model by its class name, a
     dict by the first of ``keys`` it holds (``empty`` for ``{}``)."""
 

@@ -111,7 +111,11 @@ class Disabled(NbvecEnum):
     DISABLED = "Disabled"
 
 
-_QUANTIZATION_KEYS = {"scalar": "ScalarQuantization", "product": "ProductQuantization", "binary": "BinaryQuantization"}
+_QUANTIZATION_KEYS = {
+    "scalar": "ScalarQuantization",
+    "product": "ProductQuantization",
+    "binary": "BinaryQuantization",
+}
 QuantizationConfig = one_of(
     {tag: globals()[tag] for tag in _QUANTIZATION_KEYS.values()},
     tag_by_keys(_QUANTIZATION_KEYS),

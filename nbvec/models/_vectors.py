@@ -11,7 +11,14 @@ from typing import Any, Dict, List, Optional
 
 from ._base import NbvecModel
 
-__all__ = ["NamedVector", "NamedSparseVector", "SparseVector", "Document", "Image", "InferenceObject"]
+__all__ = [
+    "NamedVector",
+    "NamedSparseVector",
+    "SparseVector",
+    "Document",
+    "Image",
+    "InferenceObject",
+]
 
 
 class NamedVector(NbvecModel):
