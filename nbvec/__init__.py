@@ -10,9 +10,10 @@
 from . import models
 from ._errors import *  # noqa: F403
 from ._errors import __all__ as _error_names
+from ._client import Client
 from ._frame import VectorFrame
 from ._results import Results
 
 __version__ = "0.1.0"
 
-__all__ = ["VectorFrame", "Results", "models", *_error_names]
+__all__ = ["VectorFrame", "Client", "Results", "models", *_error_names]

@@ -26,9 +26,11 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._atomic import uninterruptible
+from ._errors import PointNotFound
 from ._optimizer import build_sealed, plan_optimizations, seal_rows_split
 from ._planner import plan_segment
 from ._search import annoy_topk, exact_topk, merge_hits
+from ._payload import Column, concat_batches
 from ._segment import Segment
 
 __all__ = ["Collection", "SearchOutcome"]
@@ -91,10 +93,13 @@ class Collection:
             yield self.by_uid[int(u[0])], r
 
     # -- writes --------------------------------------------------------------
-    def upsert(self, ids: list, vectors: dict, present: dict, payload: dict) -> int:
-        """Insert or replace points. Inputs are validated; last write wins."""
-        prepared = {n: self.specs[n].metric.prepare(v) for n, v in vectors.items()}
-        ids, prepared, present, payload = _last_write_wins(ids, prepared, present, payload)
+    def upsert(self, ids: list, vectors: dict, present: dict, payload: dict,
+               prepared: bool = False) -> int:
+        """Insert or replace points. Inputs are validated; last write wins.
+        ``prepared``: vectors are already as stored (e.g. copied from a segment)."""
+        if not prepared:
+            vectors = {n: self.specs[n].metric.prepare(v) for n, v in vectors.items()}
+        ids, vectors, present, payload = _last_write_wins(ids, vectors, present, payload)
         with self.lock:
             with uninterruptible():
                 op = self._next_operation()
@@ -102,7 +107,7 @@ class Collection:
                 for seg, r in self.group_rows(uids, rows):
                     seg.tombstone(r)
                 seg = self.appendable
-                new_rows = seg.append(ids, prepared, present, payload, op)
+                new_rows = seg.append(ids, vectors, present, payload, op)
                 base = seg.uid << _ROW_BITS
                 self.where.update(zip(ids, (base + new_rows).tolist()))
             self.optimize()
@@ -119,6 +124,37 @@ class Collection:
                     seg.tombstone(r)
             self.optimize()
             return op
+
+    def rewrite_vectors(self, ids: list, new: dict, new_present: dict, drop=()) -> int:
+        """Give existing points new vectors for some names (``new``, raw) and/or
+        remove the vectors ``drop``; their other vectors and payload are kept.
+        Unknown ids raise PointNotFound and change nothing."""
+        with self.lock:
+            found, uids, rows, missing = self.locate(ids)
+            if missing:
+                raise PointNotFound(f"no point with id(s) {missing[:10]} in the collection")
+            order, parts = [], []
+            vectors = {n: [] for n in self.specs}
+            present = {n: [] for n in self.specs}
+            for seg, r in self.group_rows(uids, rows):
+                order.extend(seg.ids[r].tolist())
+                for n in self.specs:
+                    vectors[n].append(seg.vectors[n][r])
+                    present[n].append(seg.has_vector[n][r])
+                parts.append((seg.payload.take(r).columns_as_batch(len(r)), len(r)))
+            position = {pid: i for i, pid in enumerate(order)}
+            at = np.array([position[i] for i in ids], dtype=np.int64)
+            vectors = {n: np.concatenate(v)[at] for n, v in vectors.items()}
+            present = {n: np.concatenate(p)[at] for n, p in present.items()}
+            for n, arr in new.items():
+                has = new_present[n]
+                vectors[n][has] = self.specs[n].metric.prepare(arr[has])
+                present[n] = present[n] | has
+            for n in drop:
+                present[n] = np.zeros(len(ids), dtype=bool)
+            batch = concat_batches(parts)
+            batch = {k: Column(c.kind, c.values[at], c.present[at]) for k, c in batch.items()}
+            return self.upsert(list(ids), vectors, present, batch, prepared=True)
 
     def modify(self, uids, rows, change) -> int:
         """Apply ``change(segment, rows, op)`` to each segment's rows in one commit."""
@@ -243,8 +279,6 @@ def _last_write_wins(ids, vectors, present, payload):
     if len(last) == len(ids):
         return ids, vectors, present, payload
     keep = np.fromiter(sorted(last.values()), dtype=np.int64, count=len(last))
-    from ._payload import Column
-
     return (
         [ids[i] for i in keep.tolist()],
         {n: v[keep] for n, v in vectors.items()},

@@ -170,6 +170,22 @@ class VectorFrame:
         return self._result(self._engine.modify(
             uids, rows, lambda seg, r, op: seg.payload.clear(r)))
 
+    def update_vectors(self, ids, vectors) -> UpdateResult:
+        """Replace some vectors of existing points (``vectors``: an array for
+        the single vector kind or ``{name: array}``); payload and other vectors
+        stay. Unknown ids raise PointNotFound."""
+        ids = normalize_ids(ids)
+        arrays, present = vectors_from_columns(vectors, self._specs, len(ids))
+        return self._result(self._engine.rewrite_vectors(ids, arrays, present))
+
+    def delete_vectors(self, names, ids=None, filter=None, *, where=None) -> UpdateResult:
+        """Remove the named vectors of the selected points (they stay, with
+        their payload and other vectors)."""
+        names = [check_name(n, self._specs) for n in ([names] if isinstance(names, str) else names)]
+        uids, rows = self._select(ids, filter, where, sys._getframe(1))
+        ids = _ids_at(self._engine, uids, rows)
+        return self._result(self._engine.rewrite_vectors(ids, {}, {}, drop=names))
+
     def optimize(self, *, index_now: bool = False) -> list[str]:
         """Run due optimizations (they also run after each write); with
         ``index_now`` seal and index the appendable segment whatever its size."""
@@ -245,26 +261,51 @@ class VectorFrame:
                indexed_only=False, with_payload=True, with_vectors=False):
         """Nearest points to ``query`` (1-D: returns Results; 2-D: a list of
         Results, one per query row). Scores follow Qdrant: Cosine/Dot higher is
-        better, Euclid/Manhattan are distances."""
+        better, Euclid/Manhattan are distances.
+
+        ``filter`` takes a Qdrant filter (model or REST dict), ``where`` a
+        pandas-syntax query string (``@name`` from the caller or ``params``).
+        """
         name = check_name(using, self._specs)
-        if top is not None:
-            limit = top
+        queries, batch = as_queries(query, self._specs[name].size, name)
+        masks = self._masks(filter, where, params, sys._getframe(1))
+        results = self._search_arrays(
+            name, queries, masks, limit=limit if top is None else top, offset=offset,
+            score_threshold=score_threshold, exact=exact, hnsw_ef=hnsw_ef,
+            indexed_only=indexed_only, with_payload=with_payload, with_vectors=with_vectors)
+        return results if batch else results[0]
+
+    def _masks(self, filter, where, params, frame, exclude_ids=()):
+        """Per-segment masks of allowed rows ({uid: bool array}), None for all."""
+        if filter is not None or where is not None:
+            raise UnsupportedFeature("filters arrive with the filter issue (#4)")
+        if not exclude_ids:
+            return None
+        _, uids, rows, _ = self._engine.locate(list(exclude_ids))
+        masks = {}
+        for seg, r in self._engine.group_rows(uids, rows):
+            mask = np.ones(seg.n, dtype=bool)
+            mask[r] = False
+            masks[seg.uid] = mask
+        return masks
+
+    def _search_arrays(self, name, queries, masks, *, limit, offset, score_threshold, exact,
+                       hnsw_ef, indexed_only, with_payload, with_vectors) -> list[Results]:
+        """Search prepared (m, d) queries of vector ``name``: one Results per query."""
         limit = _positive_int(limit, "limit")
-        offset = _nonneg_int(offset, "offset")
+        offset = _nonneg_int(offset or 0, "offset")
         if hnsw_ef is not None:
             hnsw_ef = _positive_int(hnsw_ef, "hnsw_ef")
-        if score_threshold is not None and not isinstance(score_threshold, (int, float)):
+        if score_threshold is not None and (
+                isinstance(score_threshold, bool) or not isinstance(score_threshold, (int, float))):
             raise InvalidRequest(f"score_threshold must be a number, got {score_threshold!r}")
-        queries, batch = as_queries(query, self._specs[name].size, name)
-        masks = None
-        if filter is not None or where is not None:
-            self._select(None, filter, where, sys._getframe(1))
+        payload_selector(with_payload)  # validate before searching
+        vector_names(with_vectors, self._specs)
         outcome = self._engine.search(name, queries, limit=limit, offset=offset,
                                       score_threshold=score_threshold, exact=bool(exact),
                                       hnsw_ef=hnsw_ef, indexed_only=bool(indexed_only),
                                       masks=masks)
-        results = self._scored(outcome, with_payload, with_vectors)
-        return results if batch else results[0]
+        return self._scored(outcome, with_payload, with_vectors)
 
     def _scored(self, outcome, with_payload, with_vectors) -> list[Results]:
         hits, segs = outcome.hits, outcome.segments

@@ -289,3 +289,24 @@ def column_batch_from_any(payload, n: int) -> ColumnBatch:
     return columns_from_dicts(payload)
 
 
+
+
+def concat_batches(parts: list[tuple[ColumnBatch, int]]) -> ColumnBatch:
+    """One ColumnBatch from ``(batch, length)`` parts, in order."""
+    keys = list(dict.fromkeys(k for b, _ in parts for k in b))
+    out = {}
+    for key in keys:
+        cols = []
+        for batch, n in parts:
+            col = batch.get(key)
+            if col is None:
+                col = Column("object", np.full(n, None, dtype=object), np.zeros(n, dtype=bool))
+            cols.append(col)
+        kinds = {c.kind for c in cols if c.present.any()}
+        kind = kinds.pop() if len(kinds) == 1 else "object"
+        cols = [c if c.kind == kind else c.as_object() for c in cols]
+        values = np.concatenate([c.values for c in cols])
+        if kind != "object" and values.dtype == object:
+            values = values.astype(_DTYPES[kind]) if kind != "str" else values
+        out[key] = Column(kind, values, np.concatenate([c.present for c in cols]))
+    return out

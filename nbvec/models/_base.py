@@ -89,12 +89,16 @@ def invalid_request(
     each bad field by path (``must[0].match.value``) and what was expected.
 
     ``model_cls`` is the model validated (None for a union type), ``name``
-    what to call the input (the model's name by default).
+    what to call the input (the model's name by default); a given name
+    leads each path.
     """
+    prefix = name  # a parameter's name leads each path: "query_filter.must[0]"
     name = name or getattr(model_cls, "__name__", "input")
     by_path: Dict[str, List[Any]] = {}  # path -> [reasons, union labels, input]
     for err in exc.errors(include_url=False):
         path, owner, labels = _read_path(model_cls, err["loc"], err["type"])
+        if prefix and path:
+            path = prefix + ("" if path.startswith("[") else ".") + path
         entry = by_path.setdefault(path or name, [[], set(), err["input"]])
         entry[0].append(_explain(err, owner))
         entry[1].update(labels)

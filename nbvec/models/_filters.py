@@ -15,7 +15,7 @@ error; nbvec does not evaluate them.
 from __future__ import annotations
 
 import datetime as _dt
-from typing import Annotated, List, Optional, Union
+from typing import Annotated, Any, List, Optional, Union
 
 from pydantic import ConfigDict, Field, StrictInt, StrictStr
 
@@ -299,13 +299,21 @@ _CONDITION_KEYS = {
     "must_not": "Filter",
     "min_should": "Filter",
 }
-_CONDITION_TAGS = list(dict.fromkeys(_CONDITION_KEYS.values()))
-Condition = one_of(
-    # "Filter" stays a forward reference: Filter is defined below, from Condition.
-    {tag: tag if tag == "Filter" else globals()[tag] for tag in _CONDITION_TAGS},
-    tag_by_keys(_CONDITION_KEYS, empty="Filter"),
-    "a condition: a dict with one of {" + ", ".join(repr(k) for k in _CONDITION_KEYS) + "}",
-)
+
+
+def _condition(filter_type: Any) -> Any:
+    members = {
+        tag: globals()[tag] for tag in dict.fromkeys(_CONDITION_KEYS.values()) if tag != "Filter"
+    }
+    return one_of(
+        {**members, "Filter": filter_type},
+        tag_by_keys(_CONDITION_KEYS, empty="Filter"),
+        "a condition: a dict with one of {" + ", ".join(repr(k) for k in _CONDITION_KEYS) + "}",
+    )
+
+
+# "Filter" is a forward reference here: Filter is defined below, from Condition.
+Condition = _condition("Filter")
 _Clause = Optional[one_or_many(Condition, "a condition or a list of conditions")]
 
 
@@ -333,5 +341,6 @@ class Filter(NbvecModel):
     must_not: _Clause = None
 
 
+Condition = _condition(Filter)  # resolved, for use outside models (TypeAdapter)
 for _model in (Nested, NestedCondition, MinShould, Filter):
     _model.model_rebuild()

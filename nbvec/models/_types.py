@@ -18,6 +18,7 @@ from ._base import NbvecModel
 
 __all__ = [
     "plain",
+    "Plain",
     "StrictValue",
     "ShardKeySelector",
     "one_of",
@@ -115,6 +116,6 @@ def vector_or_id(value: Any, queries: Dict[str, str]) -> Optional[str]:
         return None
     if _is_point_id(value):
         return "<id>"
-    if value is None or isinstance(value, bool):
-        return None
+    if value is None or isinstance(value, (bool, float)):
+        return None  # neither a vector nor a point id
     return "<vector>"

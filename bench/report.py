@@ -1,0 +1,166 @@
+"""Formatting of figures, and the Markdown report (bench/RESULTS.md): date,
+machine, the measuring rules, a summary of targets, then one table per case.
+
+>>> fmt_time(0.0012), fmt_ratio(1.234), fmt_rate(12345.0)
+('1.200 ms', '1.23x', '12,345/s')
+>>> print(markdown_table(["a", "b"], [[1, "x"]]))
+| a | b |
+|---|---|
+| 1 | x |
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import platform
+import subprocess
+import sys
+from importlib import metadata
+from pathlib import Path
+
+__all__ = ["fmt_time", "fmt_ratio", "fmt_rate", "fmt_recall", "markdown_table", "machine",
+           "render", "write"]
+
+
+# -- figures -----------------------------------------------------------------------
+def fmt_time(seconds: float) -> str:
+    """Seconds in the unit that reads best: s, ms or us."""
+    if seconds >= 1:
+        return f"{seconds:.2f} s"
+    if seconds >= 1e-3:
+        return f"{seconds * 1e3:.3f} ms"
+    return f"{seconds * 1e6:.1f} us"
+
+
+def fmt_ratio(x: float) -> str:
+    return f"{x:.2f}x"
+
+
+def fmt_rate(per_second: float) -> str:
+    return f"{per_second:,.0f}/s"
+
+
+def fmt_recall(x: float) -> str:
+    return f"{x:.3f}"
+
+
+def markdown_table(columns: list, rows: list) -> str:
+    lines = ["| " + " | ".join(map(str, columns)) + " |",
+             "|" + "---|" * len(columns)]
+    lines += ["| " + " | ".join(map(str, r)) + " |" for r in rows]
+    return "\n".join(lines)
+
+
+# -- machine -------------------------------------------------------------------------
+def _cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def _version(dist: str) -> str:
+    try:
+        return metadata.version(dist)
+    except metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def _git_commit(root: Path) -> str:
+    try:
+        out = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"],
+                             capture_output=True, text=True, timeout=5)
+        dirty = subprocess.run(["git", "-C", str(root), "status", "--porcelain", "nbvec"],
+                               capture_output=True, text=True, timeout=5).stdout.strip()
+        return out.stdout.strip() + (" (nbvec/ modified)" if dirty else "")
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _blas() -> str:
+    try:
+        from threadpoolctl import threadpool_info
+
+        return ", ".join(f"{p.get('internal_api')} {p.get('version')} "
+                         f"({p.get('num_threads')} threads)"
+                         for p in threadpool_info() if p.get("user_api") == "blas") or "unknown"
+    except ImportError:
+        return "unknown (threadpoolctl absent)"
+
+
+def machine(root: Path) -> dict:
+    """What the figures depend on: cores, CPU, versions, BLAS, load."""
+    import nbvec
+    import numpy
+
+    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return {
+        "nproc": nproc,
+        "CPU": _cpu_model(),
+        "Python": sys.version.split()[0],
+        "numpy": f"{numpy.__version__} (BLAS: {_blas()})",
+        "annoy": _version("annoy"),
+        "nbvec": f"{nbvec.__version__} (commit {_git_commit(root)})",
+        "load average (1 min) at start": f"{os.getloadavg()[0]:.2f}",
+    }
+
+
+# -- report ----------------------------------------------------------------------------
+RULES = """\
+Every time is the **median** over repeated rounds; contestants run **interleaved**
+in one process (A, B, A, B, ...), and each ratio is the median of the per-round
+ratios of two contestants that ran back to back. Per-query figures are a loop of
+single-query calls divided by the number of queries. Recall@10 is against exact
+cosine neighbours (numpy, or the provided ground truth for pydocs-minilm). The
+machine is shared and noisy: treat differences under ~10% as noise."""
+
+
+def render_section(result) -> str:
+    """One case as Markdown: heading, notes, table, targets (or why not)."""
+    out = [f"## {result.title} (`{result.name}`)", ""]
+    if result.status != "ok":
+        out += [f"*{result.status}*: {result.message}", ""]
+        return "\n".join(out)
+    sec = result.section
+    out += [f"- {n}" for n in sec.notes] + ([""] if sec.notes else [])
+    out += [markdown_table(sec.columns, sec.rows), ""]
+    if sec.targets:
+        out += [f"- **{t.verdict}** - {t}" for t in sec.targets] + [""]
+    out.append(f"*case took {result.seconds:.1f} s*")
+    out.append("")
+    return "\n".join(out)
+
+
+def render(results: list, *, mode: str, argv: list, started: _dt.datetime, seconds: float,
+           info: dict) -> str:
+    targets = [(r, t) for r in results if r.status == "ok" for t in r.section.targets]
+    command = " ".join(["python -m bench", *argv])
+    out = ["# nbvec benchmarks", "",
+           f"Generated by `{command}` "
+           f"on {started:%Y-%m-%d %H:%M} ({mode} run, {seconds / 60:.1f} min). "
+           "Do not edit by hand: re-run the harness.", "",
+           "## Machine", ""]
+    out += [f"- {k}: {v}" for k, v in info.items()]
+    out += ["", "## How to read", "", RULES, "", "## Targets", ""]
+    if targets:
+        out.append(markdown_table(
+            ["case", "target", "value", "limit", "verdict"],
+            [[f"`{r.name}`", t.name, t.fmt(t.value), f"{t.op} {t.fmt(t.limit)}",
+              f"**{t.verdict}**"] for r, t in targets]))
+    else:
+        out.append("(no targets in this run)")
+    others = [r for r in results if r.status != "ok"]
+    if others:
+        out += [""] + [f"- `{r.name}`: {r.status} ({r.message})" for r in others]
+    out.append("")
+    out += [render_section(r) for r in results]
+    return "\n".join(out)
+
+
+def write(path: Path, text: str) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
