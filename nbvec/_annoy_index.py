@@ -48,7 +48,12 @@ class CostModel:
         return self.fixed_overhead + search_k * self.annoy_per_candidate + k * d * 1e-9
 
     def exact(self, n: int, d: int) -> float:
+        """A full scan of n rows (masked if filtered)."""
         return self.fixed_overhead + n * d * self.exact_per_float
+
+    def gathered(self, n: int, d: int) -> float:
+        """Exact scoring of n gathered rows (copy + product): ~3x a scan per row."""
+        return self.fixed_overhead + n * d * 3 * self.exact_per_float
 
 
 COSTS = CostModel()

@@ -229,6 +229,36 @@ class Collection:
         self.segments = kept + [s for s in built if s is not self.appendable] + [self.appendable]
 
     # -- reads ---------------------------------------------------------------
+    def search_by_scores(self, name: str, score_fn, *, limit: int, offset: int = 0,
+                         score_threshold=None, masks=None) -> SearchOutcome:
+        """Top ``offset + limit`` points by ``score_fn(vectors) -> scores``
+        (higher is better), one exact pass over the allowed points of every
+        segment (for scores no index can answer, e.g. best_score)."""
+        from ._distance import metric_for
+        from ._planner import SegmentPlan
+
+        higher = metric_for("Dot")  # ordering and threshold: higher is better
+        k = offset + limit
+        with self.lock:
+            segments = list(self.segments)
+            parts, plans = [], []
+            for pos, seg in enumerate(segments):
+                valid, n_valid = seg.searchable(name)
+                if masks is not None and seg.uid in masks:
+                    valid = valid & masks[seg.uid]
+                    n_valid = int(valid.sum())
+                if n_valid == 0:
+                    plans.append(SegmentPlan("skip", None, "no candidate points"))
+                    continue
+                rows = np.flatnonzero(valid)
+                scores = score_fn(seg.vectors[name][rows])
+                top = _custom_topk(scores, k)
+                parts.append((pos, rows[top][None, :], scores[top][None, :]))
+                plans.append(SegmentPlan("exact", None, "custom scores need every candidate",
+                                         candidates=n_valid, scored=n_valid))
+            hits = merge_hits(higher, parts, 1, k, score_threshold, offset)
+        return SearchOutcome(hits, segments, plans)
+
     def count(self) -> int:
         return sum(s.live_count for s in self.segments)
 
@@ -257,20 +287,28 @@ class Collection:
                                     indexed_only=indexed_only, config=self.config)
                 plan.candidates = n_valid
                 if plan.strategy == "exact":
-                    full = n_valid == seg.n
                     rows, scores = exact_topk(metric, q, seg.vectors[name][: seg.n],
                                               seg.sqnorms[name][: seg.n],
-                                              None if full else np.flatnonzero(valid), k)
+                                              None if n_valid == seg.n else valid, k)
                     parts.append((pos, rows, scores))
+                    plan.scored = n_valid * len(q)
                 elif plan.strategy == "annoy":
                     rows, scores, fallback = annoy_topk(metric, seg.indexes[name], q,
-                                                        seg.vectors[name], valid, k, plan.search_k)
+                                                        seg.vectors[name], valid, k,
+                                                        plan.search_k, n_valid)
                     plan.fallbacks = fallback
                     parts.append((pos, rows, scores))
                 plan.seconds = time.perf_counter() - t0 if timed else None
                 plans.append(plan)
             hits = merge_hits(metric, parts, len(q), k, score_threshold, offset)
         return SearchOutcome(hits, segments, plans)
+
+
+def _custom_topk(scores: np.ndarray, k: int):
+    """Positions of the k best (highest) custom scores, best first."""
+    from ._search import _topk_from_keys
+
+    return _topk_from_keys(scores[None, :], min(k, len(scores)))[0]
 
 
 def _last_write_wins(ids, vectors, present, payload):

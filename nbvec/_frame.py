@@ -16,7 +16,7 @@ import pandas as pd
 
 from ._collection import Collection
 from ._config import EngineConfig, vector_specs
-from ._errors import InvalidRequest, UnsupportedFeature
+from ._errors import InvalidRequest, PointNotFound, UnsupportedFeature
 from ._html import frame_summary
 from ._ids import normalize_id, normalize_ids
 from ._payload import column_batch_from_any, columns_from_dicts
@@ -274,6 +274,100 @@ class VectorFrame:
             score_threshold=score_threshold, exact=exact, hnsw_ef=hnsw_ef,
             indexed_only=indexed_only, with_payload=with_payload, with_vectors=with_vectors)
         return results if batch else results[0]
+
+    def recommend(self, positive=(), negative=(), *, strategy="average_vector", using=None,
+                  filter=None, where=None, params=None, limit=10, offset=0,
+                  score_threshold=None, exact=False, hnsw_ef=None, indexed_only=False,
+                  with_payload=True, with_vectors=False, lookup_from=None) -> Results:
+        """Points like the ``positive`` examples and unlike the ``negative`` ones.
+
+        Examples are point ids (their stored vectors; the points themselves are
+        not returned) or raw vectors. ``strategy``: ``"average_vector"`` (seed
+        000's formula, searched through the indexes), ``"best_score"`` or
+        ``"sum_scores"`` (one exact pass). ``lookup_from``: another VectorFrame
+        (or ``(frame, vector_name)``) whose points the example ids name.
+
+        >>> import numpy as np
+        >>> vf = VectorFrame(2, "Dot", progress=False)
+        >>> _ = vf.upsert([1, 2, 3], np.array([[1, 0], [0.9, 0.1], [0, 1]]))
+        >>> [p.id for p in vf.recommend(positive=[1], negative=[3], limit=1)]
+        [2]
+        """
+        from ._recommend import STRATEGIES, average_vector, example_scores
+
+        name = check_name(using, self._specs)
+        strategy = getattr(strategy, "value", strategy)
+        if strategy not in STRATEGIES:
+            raise InvalidRequest(f"unknown recommend strategy {strategy!r}: use one of "
+                                 f"{list(STRATEGIES)}")
+        pos, neg, mentioned = self._examples(positive, negative, name, lookup_from)
+        if strategy == "average_vector" and not len(pos):
+            raise InvalidRequest("average_vector recommendation needs at least one positive "
+                                 "example; use strategy='best_score' for negatives only")
+        if not len(pos) and not len(neg):
+            raise InvalidRequest("recommend needs positive and/or negative examples")
+        masks = self._masks(filter, where, params, sys._getframe(1), exclude_ids=mentioned)
+        if strategy == "average_vector":
+            query = average_vector(pos, neg)[None, :]
+            return self._search_arrays(
+                name, query, masks, limit=limit, offset=offset, score_threshold=score_threshold,
+                exact=exact, hnsw_ef=hnsw_ef, indexed_only=indexed_only,
+                with_payload=with_payload, with_vectors=with_vectors)[0]
+        limit = _positive_int(limit, "limit")
+        offset = _nonneg_int(offset or 0, "offset")
+        metric = self._specs[name].metric
+        outcome = self._engine.search_by_scores(
+            name, lambda vectors: example_scores(metric, strategy, pos, neg, vectors),
+            limit=limit, offset=offset, score_threshold=score_threshold, masks=masks)
+        return self._scored(outcome, with_payload, with_vectors)[0]
+
+    def _examples(self, positive, negative, name, lookup_from):
+        """Vectors of the positive and negative examples, and the ids to exclude."""
+        from ._recommend import split_examples
+        from ._vectors import as_matrix
+
+        source, source_name = self, name
+        if lookup_from is not None:
+            source, source_name = (lookup_from if isinstance(lookup_from, tuple)
+                                   else (lookup_from, None))
+            source_name = check_name(source_name if source_name is not None else name,
+                                     source._specs)
+        size = self._specs[name].size
+        out, mentioned = [], []
+        for label, examples in (("positive", positive), ("negative", negative)):
+            ids, raw = split_examples(examples)
+            ids = normalize_ids(ids) if ids else []
+            parts = [source._stored_vectors(ids, source_name)] if ids else []
+            if raw:
+                parts.append(as_matrix(raw, size, f"recommend {label}", name))
+            vecs = np.concatenate(parts) if parts else np.empty((0, size), np.float32)
+            if vecs.shape[1] != size:
+                raise InvalidRequest(f"lookup vector {source_name!r} has {vecs.shape[1]} "
+                                     f"dimensions, the searched vector {size}")
+            out.append(vecs)
+            if source is self:
+                mentioned.extend(ids)
+        return out[0], out[1], mentioned
+
+    def _stored_vectors(self, ids: list, name: str) -> np.ndarray:
+        """Stored vectors ``name`` of existing points, in the order of ``ids``."""
+        unique = list(dict.fromkeys(ids))
+        with self._engine.lock:
+            found, uids, rows, missing = self._engine.locate(unique)
+            if missing:
+                raise PointNotFound(f"no point with id(s) {missing[:10]} in this collection")
+            out = np.empty((len(unique), self._specs[name].size), dtype=np.float32)
+            position = {pid: i for i, pid in enumerate(found)}
+            for seg, r in self._engine.group_rows(uids, rows):
+                lacking = ~seg.has_vector[name][r]
+                if lacking.any():
+                    raise PointNotFound(f"point(s) {seg.ids[r[lacking]].tolist()[:10]} have no "
+                                        f"vector {name!r}")
+                at = [position[p] for p in seg.ids[r].tolist()]
+                out[at] = seg.vectors[name][r]
+        if len(unique) == len(ids):
+            return out
+        return out[[position[p] for p in ids]]
 
     def _masks(self, filter, where, params, frame, exclude_ids=()):
         """Per-segment masks of allowed rows ({uid: bool array}), None for all."""

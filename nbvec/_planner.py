@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._annoy_index import COSTS
+from ._search import annoy_want
 
 __all__ = ["SegmentPlan", "plan_segment"]
 
@@ -31,6 +32,7 @@ class SegmentPlan:
     predicted_recall: float | None = None
     candidates: int = 0  # searchable rows (live, with the vector, passing the filter)
     fallbacks: int = 0  # queries that annoy left short and exact search answered
+    scored: int = 0  # (query, point) pairs scored exactly (exact plans)
     seconds: float | None = None
 
 
@@ -55,7 +57,16 @@ def plan_segment(seg, name: str, k: int, n_candidates: int, *, exact: bool, hnsw
         return SegmentPlan("exact", None, "calibration: annoy cannot reach the target recall "
                            "affordably on this segment")
     d = seg.dims[name]
-    if COSTS.annoy(search_k, k, d) >= COSTS.exact(n_candidates, d):
-        return SegmentPlan("exact", None, f"cheaper than annoy at search_k={search_k}")
-    return SegmentPlan("annoy", search_k, "calibrated index",
-                       index.calibration.predicted_recall(search_k) if index.calibration else None)
+    want = annoy_want(k, n_candidates, index.n_items)
+    filtered_k = max(search_k, int(search_k * want / max(k, 1)))  # what annoy will visit
+    exact_cost = min(COSTS.exact(seg.n, d), COSTS.gathered(n_candidates, d))
+    if COSTS.annoy(filtered_k, want, d) >= exact_cost:
+        share = n_candidates / max(index.n_items, 1)
+        why = (f"exact over {n_candidates:,} matches is cheaper than annoy at "
+               f"search_k={filtered_k:,}" if share < 1 else
+               f"an exact scan is cheaper than annoy at search_k={filtered_k:,}")
+        return SegmentPlan("exact", None, why)
+    cal = index.calibration
+    return SegmentPlan("annoy", search_k, "calibrated index" + (
+        f", post-filtered with {want} candidates" if want > 2 * k else ""),
+        cal.predicted_recall(search_k) if cal else None)

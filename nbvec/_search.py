@@ -18,7 +18,7 @@ import numpy as np
 
 from ._distance import Metric
 
-__all__ = ["exact_topk", "annoy_topk", "merge_hits", "Hits", "QUERY_CHUNK"]
+__all__ = ["exact_topk", "annoy_topk", "annoy_want", "merge_hits", "Hits", "QUERY_CHUNK"]
 
 QUERY_CHUNK = 128  # queries per matrix product: 100-256 is BLAS's sweet spot here
 _NEG = np.float32(-np.inf)
@@ -36,16 +36,27 @@ def _topk_from_keys(key: np.ndarray, k: int) -> np.ndarray:
     return part[r, order]
 
 
-def exact_topk(metric: Metric, queries, vectors, sqnorms, rows, k: int):
-    """Exact top-k of ``queries`` over ``vectors[rows]`` (all rows when None).
+GATHER_BELOW = 0.3  # candidate share under which exact search gathers rows instead of masking
 
-    Returns (rows (m, k'), scores (m, k')) with k' = min(k, candidates).
-    A sparse candidate set is gathered first (cheaper than masking).
+
+def exact_topk(metric: Metric, queries, vectors, sqnorms, valid, k: int):
+    """Exact top-k of ``queries`` over the rows of ``vectors`` allowed by the
+    boolean mask ``valid`` (all rows when None).
+
+    Returns (rows (m, k'), scores (m, k')), k' = min(k, allowed rows), best
+    first. A sparse candidate set is gathered first (cheaper than scoring
+    every row); a dense one is scored whole and masked.
     """
-    if rows is not None:
-        vectors = vectors[rows]
-        sqnorms = sqnorms[rows] if sqnorms is not None else None
-    n = len(vectors)
+    rows = mask = None
+    if valid is not None:
+        count = int(valid.sum())
+        if count < GATHER_BELOW * len(valid):
+            rows = np.flatnonzero(valid)
+            vectors = vectors[rows]
+            sqnorms = sqnorms[rows] if sqnorms is not None else None
+        elif count < len(valid):
+            mask = ~valid
+    n = len(vectors) if mask is None else len(vectors) - int(mask.sum())
     m = len(queries)
     kk = min(k, n)
     out_rows = np.empty((m, kk), dtype=np.int64)
@@ -55,6 +66,8 @@ def exact_topk(metric: Metric, queries, vectors, sqnorms, rows, k: int):
     for lo in range(0, m, QUERY_CHUNK):
         q = queries[lo : lo + QUERY_CHUNK]
         key = metric.key(metric.scores(q, vectors, sqnorms))
+        if mask is not None:
+            key[:, mask] = _NEG
         pos = _topk_from_keys(key, kk)
         if metric.exact_in_blas:
             scores = key[np.arange(len(q))[:, None], pos]
@@ -69,28 +82,43 @@ def exact_topk(metric: Metric, queries, vectors, sqnorms, rows, k: int):
     return out_rows, out_scores
 
 
-def annoy_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: int, search_k: int):
-    """Top-k through the annoy ``index``, every score re-computed exactly from
-    the stored vectors. A query left with fewer than k valid candidates
-    (tombstones) is answered exactly instead. Returns (rows, scores, n_fallback)."""
-    n_valid = int(valid.sum())
+def annoy_want(k: int, n_valid: int, n_items: int) -> int:
+    """How many annoy candidates to ask for so that about k pass ``valid``
+    (tombstones and filters): k over the passing share, with 50% to spare."""
+    share = max(n_valid / max(n_items, 1), 1e-4)
+    return min(n_items, int(np.ceil(1.5 * k / share)) + 4)
+
+
+def annoy_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: int,
+               search_k: int, n_valid: int | None = None):
+    """Top-k through the annoy ``index``, post-filtered by ``valid``, every score
+    re-computed exactly from the stored vectors.
+
+    A query is answered exactly over the valid rows instead when annoy leaves
+    it short of k valid candidates, or when the share of its candidates that
+    pass ``valid`` is far below the valid share of the segment — the sign of a
+    filter whose matches lie away from the query (e.g. a category that selects
+    other clusters), where post-filtering loses recall.
+    Returns (rows, scores, n_fallback).
+    """
+    n_valid = int(valid.sum()) if n_valid is None else n_valid
     kk = min(k, n_valid)
     m = len(queries)
     rows = np.full((m, kk), -1, dtype=np.int64)
     scores = np.full((m, kk), np.nan, dtype=np.float32)
     if kk == 0:
         return rows, scores, 0
-    # ask for more than k: tombstoned rows come back from annoy and are dropped
-    dead_share = 1.0 - n_valid / max(index.n_items, 1)
-    want = int(kk / max(1.0 - dead_share, 0.05)) + 4
-    found = index.query(queries, want, search_k)
+    want = annoy_want(kk, n_valid, index.n_items)
+    found = index.query(queries, want, max(search_k, int(search_k * want / max(kk, 1))))
     width = max((len(f) for f in found), default=0)
-    cand = np.full((m, width), -1, dtype=np.int64)
+    cand = np.full((m, max(width, 1)), -1, dtype=np.int64)
     for i, f in enumerate(found):  # one row per query, not per point
         cand[i, : len(f)] = f
     ok = cand >= 0
     ok[ok] = valid[cand[ok]]
-    short = ok.sum(1) < kk
+    passed = ok.sum(1)
+    share = n_valid / max(index.n_items, 1)
+    suspicious = passed < np.maximum(kk, 0.3 * share * np.maximum((cand >= 0).sum(1), 1))
     safe = np.where(ok, cand, 0)
     s = metric.pair_scores(queries, vectors[safe])
     key = np.where(ok, metric.key(s), _NEG)
@@ -98,11 +126,11 @@ def annoy_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: in
     r = np.arange(m)[:, None]
     rows[:] = cand[r, pos]
     scores[:] = s[r, pos]
-    if short.any():
-        fb = np.flatnonzero(short)
-        r, sc = exact_topk(metric, queries[fb], vectors, None, np.flatnonzero(valid), kk)
+    if suspicious.any():
+        fb = np.flatnonzero(suspicious)
+        r, sc = exact_topk(metric, queries[fb], vectors[: len(valid)], None, valid, kk)
         rows[fb], scores[fb] = r, sc
-    return rows, scores, int(short.sum())
+    return rows, scores, int(suspicious.sum())
 
 
 @dataclass
