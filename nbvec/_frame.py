@@ -293,19 +293,12 @@ class VectorFrame:
         >>> [p.id for p in vf.recommend(positive=[1], negative=[3], limit=1)]
         [2]
         """
-        from ._recommend import STRATEGIES, average_vector, example_scores
+        from ._recommend import average_vector, check_examples, example_scores
 
         name = check_name(using, self._specs)
         strategy = getattr(strategy, "value", strategy)
-        if strategy not in STRATEGIES:
-            raise InvalidRequest(f"unknown recommend strategy {strategy!r}: use one of "
-                                 f"{list(STRATEGIES)}")
         pos, neg, mentioned = self._examples(positive, negative, name, lookup_from)
-        if strategy == "average_vector" and not len(pos):
-            raise InvalidRequest("average_vector recommendation needs at least one positive "
-                                 "example; use strategy='best_score' for negatives only")
-        if not len(pos) and not len(neg):
-            raise InvalidRequest("recommend needs positive and/or negative examples")
+        check_examples(strategy, pos, neg)
         masks = self._masks(filter, where, params, sys._getframe(1), exclude_ids=mentioned)
         if strategy == "average_vector":
             query = average_vector(pos, neg)[None, :]
@@ -319,7 +312,76 @@ class VectorFrame:
         outcome = self._engine.search_by_scores(
             name, lambda vectors: example_scores(metric, strategy, pos, neg, vectors),
             limit=limit, offset=offset, score_threshold=score_threshold, masks=masks)
-        return self._scored(outcome, with_payload, with_vectors)[0]
+        return self._scored(outcome.hits, outcome.segments, with_payload, with_vectors)[0]
+
+    def search_groups(self, query, group_by: str, *, limit=10, group_size=3, with_lookup=None,
+                      using=None, filter=None, where=None, params=None, score_threshold=None,
+                      exact=False, hnsw_ef=None, indexed_only=False, with_payload=True,
+                      with_vectors=False, offset=None):
+        """The ``limit`` best groups of up to ``group_size`` hits, grouped by the
+        payload key ``group_by`` (keyword or integer values; an array puts a
+        point in several groups). ``with_lookup``: a VectorFrame or a DataFrame
+        indexed by id whose row with the group's id joins each group.
+
+        >>> import numpy as np
+        >>> vf = VectorFrame(2, "Dot", progress=False)
+        >>> _ = vf.upsert([1, 2, 3], np.array([[1, 0], [0.9, 0], [0.8, 0]]),
+        ...               payload=[{"doc": "a"}, {"doc": "a"}, {"doc": "b"}])
+        >>> [(g.id, [h.id for h in g.hits]) for g in vf.search_groups([1, 0], "doc", group_size=1)]
+        [('a', [1]), ('b', [3])]
+        """
+        name = check_name(using, self._specs)
+        queries, batch = as_queries(query, self._specs[name].size, name)
+        if batch:
+            raise InvalidRequest("search_groups takes one query vector")
+        masks = self._masks(filter, where, params, sys._getframe(1))
+        return self._groups(name, group_by, limit, group_size, offset, score_threshold, masks,
+                            with_lookup, with_payload, with_vectors, query=queries,
+                            search_kwargs=dict(exact=bool(exact), hnsw_ef=hnsw_ef,
+                                               indexed_only=bool(indexed_only)))
+
+    def recommend_groups(self, positive=(), negative=(), group_by: str = None, *,
+                         strategy="average_vector", limit=10, group_size=3, with_lookup=None,
+                         using=None, filter=None, where=None, params=None, score_threshold=None,
+                         exact=False, hnsw_ef=None, indexed_only=False, with_payload=True,
+                         with_vectors=False, lookup_from=None, offset=None):
+        """Groups (as :meth:`search_groups`) of a recommendation (as :meth:`recommend`)."""
+        from ._recommend import average_vector, check_examples, example_scores
+
+        if group_by is None:
+            raise InvalidRequest("recommend_groups needs group_by=<payload key>")
+        name = check_name(using, self._specs)
+        strategy = getattr(strategy, "value", strategy)
+        pos, neg, mentioned = self._examples(positive, negative, name, lookup_from)
+        check_examples(strategy, pos, neg)
+        masks = self._masks(filter, where, params, sys._getframe(1), exclude_ids=mentioned)
+        if strategy == "average_vector":
+            return self._groups(name, group_by, limit, group_size, offset, score_threshold,
+                                masks, with_lookup, with_payload, with_vectors,
+                                query=average_vector(pos, neg)[None, :],
+                                search_kwargs=dict(exact=bool(exact), hnsw_ef=hnsw_ef,
+                                                   indexed_only=bool(indexed_only)))
+        metric = self._specs[name].metric
+        return self._groups(name, group_by, limit, group_size, offset, score_threshold, masks,
+                            with_lookup, with_payload, with_vectors,
+                            score_fn=lambda v: example_scores(metric, strategy, pos, neg, v))
+
+    def _groups(self, name, group_by, limit, group_size, offset, score_threshold, masks,
+                with_lookup, with_payload, with_vectors, **how):
+        from ._groups import grouped_search
+        from ._jsonpath import parse_path
+
+        if offset:
+            raise InvalidRequest("offset is not allowed with groups: grouped results have no "
+                                 "pagination (as in Qdrant)")
+        if not isinstance(group_by, str):
+            raise InvalidRequest(f"group_by must be a payload key, got {group_by!r}")
+        parse_path(group_by)
+        return grouped_search(
+            self, name, group_by=group_by, limit=_positive_int(limit, "limit"),
+            group_size=_positive_int(group_size, "group_size"), score_threshold=score_threshold,
+            masks=masks, with_payload=with_payload, with_vectors=with_vectors,
+            lookup=_lookup_function(with_lookup), **how)
 
     def _examples(self, positive, negative, name, lookup_from):
         """Vectors of the positive and negative examples, and the ids to exclude."""
@@ -399,10 +461,10 @@ class VectorFrame:
                                       score_threshold=score_threshold, exact=bool(exact),
                                       hnsw_ef=hnsw_ef, indexed_only=bool(indexed_only),
                                       masks=masks)
-        return self._scored(outcome, with_payload, with_vectors)
+        return self._scored(outcome.hits, outcome.segments, with_payload, with_vectors)
 
-    def _scored(self, outcome, with_payload, with_vectors) -> list[Results]:
-        hits, segs = outcome.hits, outcome.segments
+    def _scored(self, hits, segs, with_payload, with_vectors) -> list[Results]:
+        """Result objects of merged hits: one Results per query row."""
         pick = payload_selector(with_payload)
         names = vector_names(with_vectors, self._specs)
         valid = hits.seg >= 0
@@ -546,3 +608,63 @@ def _search_sorted_id(ids: list, start) -> int:
             hi = mid
     return lo
 
+
+
+def _lookup_function(with_lookup):
+    """``group ids -> {id: Record}`` for a VectorFrame, a DataFrame indexed by
+    id, or ``(frame, with_payload, with_vectors)``; None for no lookup."""
+    if with_lookup is None:
+        return None
+    with_payload, with_vectors = True, True
+    if isinstance(with_lookup, tuple):
+        with_lookup, with_payload, with_vectors = with_lookup
+    if isinstance(with_lookup, pd.DataFrame):
+        frame = with_lookup
+
+        def from_frame(group_ids):
+            from .models import Record
+
+            index = set(frame.index.tolist())
+            out = {}
+            for gid in group_ids:
+                if gid in index:
+                    row = frame.loc[gid]
+                    payload = {k: v for k, v in row.to_dict().items() if not _is_missing(v)}
+                    out[gid] = Record(id=gid, payload=payload)
+            return out
+
+        return from_frame
+    if isinstance(with_lookup, VectorFrame):
+        target = with_lookup
+
+        def from_vectorframe(group_ids):
+            valid = []
+            for gid in group_ids:
+                try:
+                    valid.append(normalize_id(gid))
+                except InvalidRequest:
+                    continue  # a group id that is no point id has no lookup
+            records = target.retrieve(valid, with_payload=with_payload,
+                                      with_vectors=with_vectors)
+            by_id = {r.id: r for r in records}
+            return {gid: by_id[normalize_id(gid)] for gid in group_ids
+                    if _valid_id(gid) and normalize_id(gid) in by_id}
+
+        return from_vectorframe
+    raise InvalidRequest("with_lookup takes a VectorFrame or a DataFrame indexed by point id "
+                         f"(the Client takes a collection name), got {type(with_lookup).__name__}")
+
+
+def _valid_id(value) -> bool:
+    try:
+        normalize_id(value)
+        return True
+    except InvalidRequest:
+        return False
+
+
+def _is_missing(value) -> bool:
+    try:
+        return bool(pd.isna(value))
+    except (TypeError, ValueError):
+        return False

@@ -9,7 +9,7 @@ from __future__ import annotations
 import html
 import json
 
-__all__ = ["points_table", "key_value_table", "frame_summary"]
+__all__ = ["points_table", "groups_table", "key_value_table", "frame_summary"]
 
 _STYLE = (
     "<style>.nbvec-table{border-collapse:collapse;font-size:12px}"
@@ -80,3 +80,15 @@ def frame_summary(title: str, items: list[tuple[str, object]], segments: list[di
         + f"</tr></thead><tbody>{seg_rows}</tbody></table>"
     )
     return key_value_table(items, title) + seg_table
+
+
+def groups_table(groups: list[dict]) -> str:
+    """Groups as a table whose second column nests each group's hits table."""
+    rows = []
+    for g in groups[:_MAX_ROWS]:
+        lookup = "" if g.get("lookup") is None else f"<div>{_cell(g['lookup'])}</div>"
+        inner = points_table(g["hits"], f"{len(g['hits'])} hits").replace(_STYLE, "")
+        rows.append(f"<tr><td><b>{_cell(g['id'])}</b>{lookup}</td><td>{inner}</td></tr>")
+    return (_STYLE + "<table class='nbvec-table nbvec-groups'><caption>"
+            f"{len(groups)} groups</caption><thead><tr><th>group</th><th>hits</th></tr>"
+            "</thead><tbody>" + "".join(rows) + "</tbody></table>")

@@ -26,7 +26,7 @@ from ._distance import Metric, normalize_rows
 from ._errors import InvalidRequest
 from .models import Distance
 
-__all__ = ["average_vector", "example_scores", "STRATEGIES"]
+__all__ = ["average_vector", "example_scores", "check_examples", "split_examples", "STRATEGIES"]
 
 STRATEGIES = ("average_vector", "best_score", "sum_scores")
 
@@ -92,3 +92,15 @@ def split_examples(examples) -> tuple[list, list]:
         else:
             vectors.append(ex)
     return ids, vectors
+
+
+def check_examples(strategy: str, positive: np.ndarray, negative: np.ndarray) -> None:
+    """Refuse a strategy nbvec does not know and example sets it cannot use."""
+    if strategy not in STRATEGIES:
+        raise InvalidRequest(f"unknown recommend strategy {strategy!r}: use one of "
+                             f"{list(STRATEGIES)}")
+    if strategy == "average_vector" and not len(positive):
+        raise InvalidRequest("average_vector recommendation needs at least one positive "
+                             "example; use strategy='best_score' for negatives only")
+    if not len(positive) and not len(negative):
+        raise InvalidRequest("recommend needs positive and/or negative examples")

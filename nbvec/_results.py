@@ -12,9 +12,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from ._html import points_table
+from ._html import groups_table, points_table
 
-__all__ = ["Results"]
+__all__ = ["Results", "GroupResults"]
 
 
 class Results(list):
@@ -54,3 +54,31 @@ class Results(list):
             for p in self
         ]
         return points_table(rows, f"{len(self)} {kind}")
+
+
+class GroupResults(list):
+    """A list of PointGroup (id, hits, lookup) from a grouped search."""
+
+    def to_pandas(self) -> pd.DataFrame:
+        """Tidy: one row per hit — group_id, rank (0 = best in group), id, score,
+        payload columns (and ``lookup.<key>`` columns when groups have a lookup)."""
+        frames = []
+        for g in self:
+            f = Results(g.hits).to_pandas()
+            f.insert(0, "rank", range(len(f)))
+            f.insert(0, "group_id", [g.id] * len(f))
+            if g.lookup is not None:
+                for k, v in (g.lookup.payload or {}).items():
+                    f[f"lookup.{k}"] = [v] * len(f)
+            frames.append(f)
+        if not frames:
+            return pd.DataFrame(columns=["group_id", "rank", "id", "score"])
+        return pd.concat(frames, ignore_index=True)
+
+    def _repr_html_(self) -> str:
+        return groups_table([
+            {"id": g.id, "lookup": g.lookup.payload if g.lookup is not None else None,
+             "hits": [{"id": h.id, "score": h.score, "payload": h.payload, "vector": h.vector}
+                      for h in g.hits]}
+            for g in self
+        ])
