@@ -8,9 +8,9 @@
 """
 
 from . import models
+from ._client import Client
 from ._errors import *  # noqa: F403
 from ._errors import __all__ as _error_names
-from ._client import Client
 from ._frame import VectorFrame
 from ._results import Results
 

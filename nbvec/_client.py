@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ._client_query import named_query_vector, query_kind, refuse, search_params_kwargs
+from ._client_reco import RecommendGroupsMixin
 from ._errors import (
     CollectionExists,
     CollectionNotFound,
@@ -60,6 +61,7 @@ from .models import (
     SearchRequest,
     VectorParams,
     WalConfig,
+    WalConfigDiff,
     to_nbvec,
 )
 
@@ -87,7 +89,7 @@ def _diff(model_cls, value, name):
     return None if value is None else to_nbvec(value, model_cls, name)
 
 
-class Client:
+class Client(RecommendGroupsMixin):
     """An in-process Qdrant-compatible client; collections live in memory.
 
     ``Client()``, ``Client(":memory:")`` and ``Client(location=":memory:")`` are
@@ -213,10 +215,9 @@ class Client:
         frame = VectorFrame(vectors=vectors, **options)
         wal = WalConfig(wal_capacity_mb=32, wal_segments_ahead=0)
         if wal_config is not None:
-            wal_diff = to_nbvec(wal_config, type(wal).__mro__[0], "wal_config") if False else (
-                wal_config if isinstance(wal_config, dict) else wal_config.model_dump())
-            wal = WalConfig(wal_capacity_mb=wal_diff.get("wal_capacity_mb") or 32,
-                            wal_segments_ahead=wal_diff.get("wal_segments_ahead") or 0)
+            wal_diff = to_nbvec(wal_config, WalConfigDiff, "wal_config")
+            wal = WalConfig(wal_capacity_mb=wal_diff.wal_capacity_mb or 32,
+                            wal_segments_ahead=wal_diff.wal_segments_ahead or 0)
         self._collections[collection_name] = _Entry(
             frame, vectors, hnsw, optimizers, wal,
             True if on_disk_payload is None else bool(on_disk_payload), metadata)
@@ -232,11 +233,13 @@ class Client:
         return self.create_collection(collection_name, vectors_config=vectors_config, **kwargs)
 
     def collection_exists(self, collection_name: str, **kwargs) -> bool:
+        _no_extra(kwargs, "collection_exists")
         name = self._aliases.get(collection_name, collection_name)
         return name in self._collections
 
     def delete_collection(self, collection_name: str, timeout=None, **kwargs) -> bool:
         """Delete a collection (and its aliases); False if it did not exist."""
+        _no_extra(kwargs, "delete_collection")
         name = self._aliases.get(collection_name, collection_name)
         if name not in self._collections:
             return False
@@ -272,6 +275,7 @@ class Client:
     # -- aliases -----------------------------------------------------------------
     def update_collection_aliases(self, change_aliases_operations, timeout=None, **kw) -> bool:
         """Create, delete and rename aliases, all or nothing."""
+        _no_extra(kw, "update_collection_aliases")
         from .models import AliasOperations
 
         aliases = dict(self._aliases)
@@ -330,6 +334,7 @@ class Client:
                       max_retries=3, wait=False, shard_key_selector=None, update_filter=None,
                       update_mode=None, **kwargs) -> None:
         """Upsert PointStructs in batches of ``batch_size``, with a progress bar."""
+        _no_extra(kwargs, "upload_points")
         self._refuse_write_options(shard_key_selector, update_filter, update_mode)
         frame = self._frame(collection_name)
         points = [to_nbvec(p, PointStruct, "points[]") for p in points]
@@ -346,6 +351,7 @@ class Client:
                           **kwargs) -> None:
         """Upsert vectors in columns (numpy (n, d) or {name: array}); ids default
         to random UUIDs, as in qdrant-client."""
+        _no_extra(kwargs, "upload_collection")
         self._refuse_write_options(shard_key_selector, update_filter, update_mode)
         frame = self._frame(collection_name)
         if isinstance(vectors, dict):
@@ -373,8 +379,10 @@ class Client:
         if selector is None:
             raise InvalidRequest("a points selector is required: ids, PointIdsList or Filter")
         if isinstance(selector, PointIdsList):
+            refuse(selector.shard_key, "shard keys")
             return selector.points, None
         if isinstance(selector, FilterSelector):
+            refuse(selector.shard_key, "shard keys")
             return None, selector.filter
         if isinstance(selector, Filter):
             return None, selector
@@ -391,40 +399,60 @@ class Client:
         raise InvalidRequest(f"points selector: expected a list of ids, PointIdsList, "
                              f"FilterSelector or Filter, got {type(selector).__name__}")
 
+    def _existing(self, collection_name: str, selector):
+        """(frame, ids, filter) of a payload or vector write; as in Qdrant, every
+        id named must exist (PointNotFound before anything changes)."""
+        ids, flt = self._selector(selector)
+        frame = self._frame(collection_name)
+        if ids is not None:
+            ids = normalize_ids(ids)
+            found = {r.id for r in frame.retrieve(ids, with_payload=False, with_vectors=False)}
+            missing = [i for i in dict.fromkeys(ids) if i not in found]
+            if missing:
+                raise PointNotFound(f"No point with id {', '.join(map(str, missing))} found "
+                                    f"in `{collection_name}`")
+        return frame, ids, flt
+
     def delete(self, collection_name: str, points_selector, wait=True, ordering=None,
                shard_key_selector=None, timeout=None, **kwargs):
+        _no_extra(kwargs, "delete")
         refuse(shard_key_selector, "shard keys")
         ids, flt = self._selector(points_selector)
         return self._frame(collection_name).delete(ids=ids, filter=flt)
 
     def set_payload(self, collection_name: str, payload, points, key=None, wait=True,
                     ordering=None, shard_key_selector=None, timeout=None, **kwargs):
+        _no_extra(kwargs, "set_payload")
         refuse(shard_key_selector, "shard keys")
         refuse(key, "set_payload(key=...) (setting under a nested key)")
-        ids, flt = self._selector(points)
-        return self._frame(collection_name).set_payload(payload, ids=ids, filter=flt)
+        frame, ids, flt = self._existing(collection_name, points)
+        return frame.set_payload(payload, ids=ids, filter=flt)
 
     def overwrite_payload(self, collection_name: str, payload, points, wait=True,
                           ordering=None, shard_key_selector=None, timeout=None, **kwargs):
+        _no_extra(kwargs, "overwrite_payload")
         refuse(shard_key_selector, "shard keys")
-        ids, flt = self._selector(points)
-        return self._frame(collection_name).overwrite_payload(payload, ids=ids, filter=flt)
+        frame, ids, flt = self._existing(collection_name, points)
+        return frame.overwrite_payload(payload, ids=ids, filter=flt)
 
     def delete_payload(self, collection_name: str, keys, points, wait=True, ordering=None,
                        shard_key_selector=None, timeout=None, **kwargs):
+        _no_extra(kwargs, "delete_payload")
         refuse(shard_key_selector, "shard keys")
-        ids, flt = self._selector(points)
-        return self._frame(collection_name).delete_payload(keys, ids=ids, filter=flt)
+        frame, ids, flt = self._existing(collection_name, points)
+        return frame.delete_payload(keys, ids=ids, filter=flt)
 
     def clear_payload(self, collection_name: str, points_selector, wait=True, ordering=None,
                       shard_key_selector=None, timeout=None, **kwargs):
+        _no_extra(kwargs, "clear_payload")
         refuse(shard_key_selector, "shard keys")
-        ids, flt = self._selector(points_selector)
-        return self._frame(collection_name).clear_payload(ids=ids, filter=flt)
+        frame, ids, flt = self._existing(collection_name, points_selector)
+        return frame.clear_payload(ids=ids, filter=flt)
 
     def update_vectors(self, collection_name: str, points, wait=True, ordering=None,
                        shard_key_selector=None, update_filter=None, timeout=None, **kwargs):
         """Replace vectors of existing points (``[PointVectors(id, vector)]``)."""
+        _no_extra(kwargs, "update_vectors")
         self._refuse_write_options(shard_key_selector, update_filter)
         frame = self._frame(collection_name)
         points = [to_nbvec(p, PointVectors, "points[]") for p in points]
@@ -436,24 +464,28 @@ class Client:
 
     def delete_vectors(self, collection_name: str, vectors, points, wait=True, ordering=None,
                        shard_key_selector=None, timeout=None, **kwargs):
+        _no_extra(kwargs, "delete_vectors")
         refuse(shard_key_selector, "shard keys")
-        ids, flt = self._selector(points)
-        return self._frame(collection_name).delete_vectors(vectors, ids=ids, filter=flt)
+        frame, ids, flt = self._existing(collection_name, points)
+        return frame.delete_vectors(vectors, ids=ids, filter=flt)
 
     # -- points: reads -----------------------------------------------------------
     def retrieve(self, collection_name: str, ids, with_payload=True, with_vectors=False,
                  consistency=None, shard_key_selector=None, timeout=None, **kwargs):
+        _no_extra(kwargs, "retrieve")
         refuse(shard_key_selector, "shard keys")
         return list(self._frame(collection_name).retrieve(ids, with_payload, with_vectors))
 
     def count(self, collection_name: str, count_filter=None, exact=True,
               shard_key_selector=None, timeout=None, **kwargs) -> CountResult:
+        _no_extra(kwargs, "count")
         refuse(shard_key_selector, "shard keys")
         return CountResult(count=self._frame(collection_name).count(filter=count_filter))
 
     def scroll(self, collection_name: str, scroll_filter=None, limit=10, order_by=None,
                offset=None, with_payload=True, with_vectors=False, consistency=None,
                shard_key_selector=None, timeout=None, **kwargs):
+        _no_extra(kwargs, "scroll")
         refuse(order_by, "scroll(order_by=...)")
         refuse(shard_key_selector, "shard keys")
         records, next_offset = self._frame(collection_name).scroll(
@@ -465,24 +497,26 @@ class Client:
     def _query(self, collection_name, query, using, query_filter, search_params, limit, offset,
                with_payload, with_vectors, score_threshold, lookup_from, prefetch):
         """One query: the ScoredPoints."""
+        kind, value = query_kind(query)  # first: a fusion query is refused as fusion
         refuse(prefetch, "prefetch")
         frame = self._frame(collection_name)
-        kind, value = query_kind(query)
         name = check_name(using, frame._specs)
         exclude = ()
         if kind == "none":
             return self._scroll_as_scored(frame, query_filter, limit, offset or 0, with_payload,
                                           with_vectors)
         if kind == "recommend":
-            raise UnsupportedFeature("RecommendQuery arrives with the recommend issue (#5)")
+            return self._recommend(collection_name, value.recommend, using, query_filter,
+                                   search_params, limit, offset, with_payload, with_vectors,
+                                   score_threshold, lookup_from)
         if kind == "id":
             value, exclude = self._vector_of_id(frame, value, name, lookup_from)
         elif lookup_from is not None:
             raise InvalidRequest("lookup_from only applies to queries by point id")
         queries, _ = as_queries(value, frame._specs[name].size, name)
-        masks = frame._masks(query_filter, None, None, None, exclude_ids=exclude)
+        allowed = frame._allowed(query_filter, None, None, None, exclude_ids=exclude)
         return frame._search_arrays(
-            name, queries, masks, limit=limit, offset=offset or 0,
+            name, queries, allowed, limit=limit, offset=offset or 0,
             score_threshold=score_threshold, with_payload=with_payload,
             with_vectors=with_vectors, **{"exact": False, "hnsw_ef": None,
                                           "indexed_only": False,
@@ -530,6 +564,7 @@ class Client:
     def query_batch_points(self, collection_name: str, requests, consistency=None,
                            timeout=None, **kwargs) -> list[QueryResponse]:
         """Several QueryRequests; each answered as by query_points."""
+        _no_extra(kwargs, "query_batch_points")
         out = []
         for r in requests:
             r = to_nbvec(r, QueryRequest, "requests[]")
@@ -550,16 +585,20 @@ class Client:
         refuse(shard_key_selector, "shard keys")
         _no_extra(kwargs, "search")
         name, vector = named_query_vector(query_vector)
-        return list(self._query(collection_name, vector if not isinstance(vector, (int, str))
-                                else list(vector), name, query_filter, search_params, limit,
+        if query_kind(vector)[0] != "vector":
+            raise InvalidRequest(f"search(query_vector=...) takes a vector, got {vector!r:.60}; "
+                                 "to search by point id use query_points(query=id)")
+        return list(self._query(collection_name, vector, name, query_filter, search_params, limit,
                                 offset, with_payload, with_vectors, score_threshold, None, None))
 
     def search_batch(self, collection_name: str, requests, consistency=None, timeout=None,
                      **kwargs) -> list[list[ScoredPoint]]:
         """Several SearchRequests; n requests equal n searches."""
+        _no_extra(kwargs, "search_batch")
         out = []
         for r in requests:
             r = to_nbvec(r, SearchRequest, "requests[]")
+            refuse(r.shard_key, "shard keys")
             name, vector = named_query_vector(r.vector)
             out.append(list(self._query(collection_name, vector, name, r.filter, r.params,
                                         r.limit, r.offset, r.with_payload or False,
@@ -570,6 +609,7 @@ class Client:
     def create_payload_index(self, collection_name: str, field_name: str, field_schema=None,
                              field_type=None, wait=True, ordering=None, timeout=None, **kwargs):
         """Declare a payload field's type (reported in payload_schema)."""
+        _no_extra(kwargs, "create_payload_index")
         from .models import PayloadIndexInfo, PayloadSchemaType, UpdateResult, UpdateStatus
 
         entry = self._entry(collection_name)
@@ -586,6 +626,7 @@ class Client:
 
     def delete_payload_index(self, collection_name: str, field_name: str, wait=True,
                              ordering=None, timeout=None, **kwargs):
+        _no_extra(kwargs, "delete_payload_index")
         from .models import UpdateResult, UpdateStatus
 
         entry = self._entry(collection_name)

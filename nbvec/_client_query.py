@@ -46,7 +46,7 @@ _UNSUPPORTED_QUERIES = {
 def refuse(value, feature: str) -> None:
     """Raise UnsupportedFeature when an argument nbvec does not implement is set."""
     if value is not None and value is not False and value != []:
-        raise UnsupportedFeature(f"{feature} is not supported by nbvec")
+        raise UnsupportedFeature(f"nbvec does not support {feature}")
 
 
 def _is_point_id(value) -> bool:
@@ -77,7 +77,7 @@ def query_kind(query):
         return "vector", query
     name = type(query).__name__
     if name in _UNSUPPORTED_QUERIES:
-        raise UnsupportedFeature(f"{_UNSUPPORTED_QUERIES[name]} are not supported by nbvec")
+        raise UnsupportedFeature(f"nbvec does not support {_UNSUPPORTED_QUERIES[name]}")
     if isinstance(query, dict) or type(query).__module__.startswith("qdrant_client"):
         from .models import QueryInterface
 

@@ -50,7 +50,7 @@ class RecommendGroupsMixin:
 
     def _recommend(self, collection_name, recommend: RecommendInput, using, query_filter,
                    search_params, limit, offset, with_payload, with_vectors, score_threshold,
-                   lookup_from, masks=None):
+                   lookup_from):
         """ScoredPoints of one recommendation."""
         frame = self._frame(collection_name)
         return frame.recommend(

@@ -27,15 +27,27 @@ import numpy as np
 
 from ._atomic import uninterruptible
 from ._errors import PointNotFound
+from ._filter import segment_mask
 from ._optimizer import build_sealed, plan_optimizations, seal_rows_split
+from ._payload import Column, concat_batches
 from ._planner import plan_segment
 from ._search import annoy_topk, exact_topk, merge_hits
-from ._payload import Column, concat_batches
 from ._segment import Segment
 
-__all__ = ["Collection", "SearchOutcome"]
+__all__ = ["Collection", "SearchOutcome", "Allowed"]
 
 _ROW_BITS = 40  # packed location: segment uid << 40 | row
+
+
+@dataclass(frozen=True)
+class Allowed:
+    """Which points a request may return: those matching ``condition`` (a
+    compiled filter, or None) minus ``exclude_ids`` (e.g. recommend examples).
+    Resolved into row masks per segment under the collection lock, so a
+    concurrent optimizer run cannot make them stale."""
+
+    condition: object = None
+    exclude_ids: tuple = ()
 
 
 @dataclass
@@ -229,8 +241,26 @@ class Collection:
         self.segments = kept + [s for s in built if s is not self.appendable] + [self.appendable]
 
     # -- reads ---------------------------------------------------------------
+    def allowed_rows(self, seg: Segment, name: str, allowed: Allowed | None):
+        """(mask, count) of the rows of ``seg`` that are live, have vector
+        ``name`` and are allowed. Call with the lock held."""
+        valid, n_valid = seg.searchable(name)
+        if allowed is None:
+            return valid, n_valid
+        if allowed.condition is not None:
+            valid = valid & segment_mask(allowed.condition, seg)
+        if allowed.exclude_ids:
+            get = self.where.get
+            packed = np.array([p for p in map(get, allowed.exclude_ids) if p is not None],
+                              dtype=np.int64)
+            mine = packed[(packed >> _ROW_BITS) == seg.uid] & ((1 << _ROW_BITS) - 1)
+            if len(mine):
+                valid = valid.copy() if allowed.condition is None else valid
+                valid[mine] = False
+        return valid, int(valid.sum())
+
     def search_by_scores(self, name: str, score_fn, *, limit: int, offset: int = 0,
-                         score_threshold=None, masks=None) -> SearchOutcome:
+                         score_threshold=None, allowed=None) -> SearchOutcome:
         """Top ``offset + limit`` points by ``score_fn(vectors) -> scores``
         (higher is better), one exact pass over the allowed points of every
         segment (for scores no index can answer, e.g. best_score)."""
@@ -243,10 +273,7 @@ class Collection:
             segments = list(self.segments)
             parts, plans = [], []
             for pos, seg in enumerate(segments):
-                valid, n_valid = seg.searchable(name)
-                if masks is not None and seg.uid in masks:
-                    valid = valid & masks[seg.uid]
-                    n_valid = int(valid.sum())
+                valid, n_valid = self.allowed_rows(seg, name, allowed)
                 if n_valid == 0:
                     plans.append(SegmentPlan("skip", None, "no candidate points"))
                     continue
@@ -264,11 +291,11 @@ class Collection:
 
     def search(self, name: str, queries: np.ndarray, *, limit: int, offset: int = 0,
                score_threshold=None, exact=False, hnsw_ef=None, indexed_only=False,
-               masks=None, timed=False) -> SearchOutcome:
+               allowed=None, timed=False) -> SearchOutcome:
         """Top ``offset + limit`` of each query over every segment, merged.
 
-        ``queries`` are raw (m, d) float32; ``masks`` maps segment uid to a
-        boolean row mask of allowed points (a filter), absent = all.
+        ``queries`` are raw (m, d) float32; ``allowed`` (an :class:`Allowed`)
+        restricts the points (filter, excluded ids); None allows all.
         """
         spec = self.specs[name]
         metric = spec.metric
@@ -279,10 +306,7 @@ class Collection:
             parts, plans = [], []
             for pos, seg in enumerate(segments):
                 t0 = time.perf_counter() if timed else 0.0
-                valid, n_valid = seg.searchable(name)
-                if masks is not None and seg.uid in masks:
-                    valid = valid & masks[seg.uid]
-                    n_valid = int(valid.sum())
+                valid, n_valid = self.allowed_rows(seg, name, allowed)
                 plan = plan_segment(seg, name, k, n_valid, exact=exact, hnsw_ef=hnsw_ef,
                                     indexed_only=indexed_only, config=self.config)
                 plan.candidates = n_valid

@@ -14,9 +14,10 @@ import sys
 import numpy as np
 import pandas as pd
 
-from ._collection import Collection
+from ._collection import Allowed, Collection
 from ._config import EngineConfig, vector_specs
-from ._errors import InvalidRequest, PointNotFound, UnsupportedFeature
+from ._errors import InvalidPointId, InvalidRequest, PointNotFound
+from ._filter import check_condition, compile_filter, segment_mask
 from ._html import frame_summary
 from ._ids import normalize_id, normalize_ids
 from ._payload import column_batch_from_any, columns_from_dicts
@@ -55,6 +56,7 @@ class VectorFrame:
         self._specs = vector_specs(size, distance, vectors)
         self._config = EngineConfig.from_kwargs(index=index, **config)
         self._engine = Collection(self._specs, self._config)
+        self._payload_schema: dict = {}  # key path -> declared type (create_payload_index)
 
     # -- constructors --------------------------------------------------------
     @classmethod
@@ -121,37 +123,55 @@ class VectorFrame:
         batch = columns_from_dicts(payloads)
         return self._result(self._engine.upsert(ids, arrays, present, batch))
 
-    def _select(self, ids, filter, where, frame):
-        """(segment uids, rows) of the points named by ids and/or a filter."""
-        if filter is not None or where is not None:
-            raise UnsupportedFeature("filters arrive with the filter issue (#4)")
-        if ids is None:
+    def _select(self, ids, filter, where, frame, params=None):
+        """(segment uids, rows) of the live points named by ``ids`` and/or
+        matching the filter (both given: points that are named AND match)."""
+        cond = self._condition(filter, where, params, frame)
+        if ids is None and cond is None:
             raise InvalidRequest("select points with ids=..., filter=... or where=...")
-        _, uids, rows, _ = self._engine.locate(normalize_ids(ids))
-        return uids, rows
+        with self._engine.lock:
+            if ids is not None:
+                _, uids, rows, _ = self._engine.locate(normalize_ids(ids))
+                if cond is None:
+                    return uids, rows
+                keep = np.zeros(len(rows), dtype=bool)
+                for seg, r in self._engine.group_rows(uids, rows):
+                    keep[np.isin(rows, r) & (uids == seg.uid)] = segment_mask(cond, seg)[r]
+                return uids[keep], rows[keep]
+            parts_u, parts_r = [], []
+            for seg in self._engine.segments:
+                r = np.flatnonzero(segment_mask(cond, seg) & seg.live_mask())
+                parts_u.append(np.full(len(r), seg.uid, dtype=np.int64))
+                parts_r.append(r)
+            return np.concatenate(parts_u), np.concatenate(parts_r)
+
+    def _on_selected(self, ids, filter, where, frame, write) -> UpdateResult:
+        """``write(uids, rows)`` on the selected points, selection and write under
+        one hold of the lock (an optimizer run in between would move rows)."""
+        with self._engine.lock:
+            uids, rows = self._select(ids, filter, where, frame)
+            return self._result(write(uids, rows))
 
     def delete(self, ids=None, filter=None, *, where=None) -> UpdateResult:
         """Delete points by id (unknown ids are ignored) and/or filter."""
-        uids, rows = self._select(ids, filter, where, sys._getframe(1))
-        return self._result(self._engine.delete(uids, rows))
+        return self._on_selected(ids, filter, where, sys._getframe(1), self._engine.delete)
 
     def set_payload(self, payload: dict, ids=None, filter=None, *, where=None) -> UpdateResult:
         """Set keys of ``payload`` on the selected points, keeping other keys."""
         columns_from_dicts([payload])  # validates before anything changes
-        uids, rows = self._select(ids, filter, where, sys._getframe(1))
-        return self._result(self._engine.modify(
-            uids, rows, lambda seg, r, op: seg.payload.set_same(r, payload)))
+        return self._on_selected(ids, filter, where, sys._getframe(1), lambda u, r: (
+            self._engine.modify(u, r, lambda seg, rows, op: seg.payload.set_same(rows, payload))))
 
     def overwrite_payload(self, payload: dict, ids=None, filter=None, *, where=None):
         """Replace the whole payload of the selected points."""
         columns_from_dicts([payload])
-        uids, rows = self._select(ids, filter, where, sys._getframe(1))
 
         def change(seg, r, op):
             seg.payload.clear(r)
             seg.payload.set_same(r, payload)
 
-        return self._result(self._engine.modify(uids, rows, change))
+        return self._on_selected(ids, filter, where, sys._getframe(1),
+                                 lambda u, r: self._engine.modify(u, r, change))
 
     def delete_payload(self, keys, ids=None, filter=None, *, where=None) -> UpdateResult:
         """Remove ``keys`` (nested paths allowed) from the selected points."""
@@ -160,15 +180,13 @@ class VectorFrame:
 
         for k in keys:
             parse_path(k)
-        uids, rows = self._select(ids, filter, where, sys._getframe(1))
-        return self._result(self._engine.modify(
-            uids, rows, lambda seg, r, op: seg.payload.delete_keys(r, keys)))
+        return self._on_selected(ids, filter, where, sys._getframe(1), lambda u, r: (
+            self._engine.modify(u, r, lambda seg, rows, op: seg.payload.delete_keys(rows, keys))))
 
     def clear_payload(self, ids=None, filter=None, *, where=None) -> UpdateResult:
         """Remove every payload key of the selected points."""
-        uids, rows = self._select(ids, filter, where, sys._getframe(1))
-        return self._result(self._engine.modify(
-            uids, rows, lambda seg, r, op: seg.payload.clear(r)))
+        return self._on_selected(ids, filter, where, sys._getframe(1), lambda u, r: (
+            self._engine.modify(u, r, lambda seg, rows, op: seg.payload.clear(rows))))
 
     def update_vectors(self, ids, vectors) -> UpdateResult:
         """Replace some vectors of existing points (``vectors``: an array for
@@ -182,9 +200,8 @@ class VectorFrame:
         """Remove the named vectors of the selected points (they stay, with
         their payload and other vectors)."""
         names = [check_name(n, self._specs) for n in ([names] if isinstance(names, str) else names)]
-        uids, rows = self._select(ids, filter, where, sys._getframe(1))
-        ids = _ids_at(self._engine, uids, rows)
-        return self._result(self._engine.rewrite_vectors(ids, {}, {}, drop=names))
+        return self._on_selected(ids, filter, where, sys._getframe(1), lambda u, r: (
+            self._engine.rewrite_vectors(_ids_at(self._engine, u, r), {}, {}, drop=names)))
 
     def optimize(self, *, index_now: bool = False) -> list[str]:
         """Run due optimizations (they also run after each write); with
@@ -221,11 +238,11 @@ class VectorFrame:
             found, uids, rows, _ = self._engine.locate(ids)
             return self._records(uids, rows, found, with_payload, with_vectors)
 
-    def count(self, filter=None, *, where=None) -> int:
+    def count(self, filter=None, *, where=None, params=None) -> int:
         """Number of points (matching the filter, if given)."""
         if filter is None and where is None:
             return self._engine.count()
-        uids, _ = self._select(None, filter, where, sys._getframe(1))
+        uids, _ = self._select(None, filter, where, sys._getframe(1), params)
         return len(uids)
 
     def __len__(self) -> int:
@@ -268,9 +285,9 @@ class VectorFrame:
         """
         name = check_name(using, self._specs)
         queries, batch = as_queries(query, self._specs[name].size, name)
-        masks = self._masks(filter, where, params, sys._getframe(1))
+        allowed = self._allowed(filter, where, params, sys._getframe(1))
         results = self._search_arrays(
-            name, queries, masks, limit=limit if top is None else top, offset=offset,
+            name, queries, allowed, limit=limit if top is None else top, offset=offset,
             score_threshold=score_threshold, exact=exact, hnsw_ef=hnsw_ef,
             indexed_only=indexed_only, with_payload=with_payload, with_vectors=with_vectors)
         return results if batch else results[0]
@@ -299,20 +316,21 @@ class VectorFrame:
         strategy = getattr(strategy, "value", strategy)
         pos, neg, mentioned = self._examples(positive, negative, name, lookup_from)
         check_examples(strategy, pos, neg)
-        masks = self._masks(filter, where, params, sys._getframe(1), exclude_ids=mentioned)
+        allowed = self._allowed(filter, where, params, sys._getframe(1), exclude_ids=mentioned)
         if strategy == "average_vector":
             query = average_vector(pos, neg)[None, :]
             return self._search_arrays(
-                name, query, masks, limit=limit, offset=offset, score_threshold=score_threshold,
+                name, query, allowed, limit=limit, offset=offset, score_threshold=score_threshold,
                 exact=exact, hnsw_ef=hnsw_ef, indexed_only=indexed_only,
                 with_payload=with_payload, with_vectors=with_vectors)[0]
         limit = _positive_int(limit, "limit")
         offset = _nonneg_int(offset or 0, "offset")
         metric = self._specs[name].metric
-        outcome = self._engine.search_by_scores(
-            name, lambda vectors: example_scores(metric, strategy, pos, neg, vectors),
-            limit=limit, offset=offset, score_threshold=score_threshold, masks=masks)
-        return self._scored(outcome.hits, outcome.segments, with_payload, with_vectors)[0]
+        with self._engine.lock:
+            outcome = self._engine.search_by_scores(
+                name, lambda vectors: example_scores(metric, strategy, pos, neg, vectors),
+                limit=limit, offset=offset, score_threshold=score_threshold, allowed=allowed)
+            return self._scored(outcome.hits, outcome.segments, with_payload, with_vectors)[0]
 
     def search_groups(self, query, group_by: str, *, limit=10, group_size=3, with_lookup=None,
                       using=None, filter=None, where=None, params=None, score_threshold=None,
@@ -334,8 +352,8 @@ class VectorFrame:
         queries, batch = as_queries(query, self._specs[name].size, name)
         if batch:
             raise InvalidRequest("search_groups takes one query vector")
-        masks = self._masks(filter, where, params, sys._getframe(1))
-        return self._groups(name, group_by, limit, group_size, offset, score_threshold, masks,
+        allowed = self._allowed(filter, where, params, sys._getframe(1))
+        return self._groups(name, group_by, limit, group_size, offset, score_threshold, allowed,
                             with_lookup, with_payload, with_vectors, query=queries,
                             search_kwargs=dict(exact=bool(exact), hnsw_ef=hnsw_ef,
                                                indexed_only=bool(indexed_only)))
@@ -354,19 +372,19 @@ class VectorFrame:
         strategy = getattr(strategy, "value", strategy)
         pos, neg, mentioned = self._examples(positive, negative, name, lookup_from)
         check_examples(strategy, pos, neg)
-        masks = self._masks(filter, where, params, sys._getframe(1), exclude_ids=mentioned)
+        allowed = self._allowed(filter, where, params, sys._getframe(1), exclude_ids=mentioned)
         if strategy == "average_vector":
             return self._groups(name, group_by, limit, group_size, offset, score_threshold,
-                                masks, with_lookup, with_payload, with_vectors,
+                                allowed, with_lookup, with_payload, with_vectors,
                                 query=average_vector(pos, neg)[None, :],
                                 search_kwargs=dict(exact=bool(exact), hnsw_ef=hnsw_ef,
                                                    indexed_only=bool(indexed_only)))
         metric = self._specs[name].metric
-        return self._groups(name, group_by, limit, group_size, offset, score_threshold, masks,
+        return self._groups(name, group_by, limit, group_size, offset, score_threshold, allowed,
                             with_lookup, with_payload, with_vectors,
                             score_fn=lambda v: example_scores(metric, strategy, pos, neg, v))
 
-    def _groups(self, name, group_by, limit, group_size, offset, score_threshold, masks,
+    def _groups(self, name, group_by, limit, group_size, offset, score_threshold, allowed,
                 with_lookup, with_payload, with_vectors, **how):
         from ._groups import grouped_search
         from ._jsonpath import parse_path
@@ -380,7 +398,7 @@ class VectorFrame:
         return grouped_search(
             self, name, group_by=group_by, limit=_positive_int(limit, "limit"),
             group_size=_positive_int(group_size, "group_size"), score_threshold=score_threshold,
-            masks=masks, with_payload=with_payload, with_vectors=with_vectors,
+            allowed=allowed, with_payload=with_payload, with_vectors=with_vectors,
             lookup=_lookup_function(with_lookup), **how)
 
     def _examples(self, positive, negative, name, lookup_from):
@@ -431,21 +449,22 @@ class VectorFrame:
             return out
         return out[[position[p] for p in ids]]
 
-    def _masks(self, filter, where, params, frame, exclude_ids=()):
-        """Per-segment masks of allowed rows ({uid: bool array}), None for all."""
-        if filter is not None or where is not None:
-            raise UnsupportedFeature("filters arrive with the filter issue (#4)")
-        if not exclude_ids:
-            return None
-        _, uids, rows, _ = self._engine.locate(list(exclude_ids))
-        masks = {}
-        for seg, r in self._engine.group_rows(uids, rows):
-            mask = np.ones(seg.n, dtype=bool)
-            mask[r] = False
-            masks[seg.uid] = mask
-        return masks
+    def _condition(self, filter, where, params, frame):
+        """The compiled filter (Qdrant filter AND ``where``), checked against the
+        declared payload schema; None when neither is given."""
+        cond = compile_filter(filter=filter, where=where, params=params, frame=frame)
+        if cond is not None and self._payload_schema:
+            check_condition(cond, self._payload_schema)
+        return cond
 
-    def _search_arrays(self, name, queries, masks, *, limit, offset, score_threshold, exact,
+    def _allowed(self, filter, where, params, frame, exclude_ids=()) -> Allowed | None:
+        """What a request may return (filter, excluded ids); None for everything."""
+        cond = self._condition(filter, where, params, frame)
+        if cond is None and not exclude_ids:
+            return None
+        return Allowed(cond, tuple(exclude_ids))
+
+    def _search_arrays(self, name, queries, allowed, *, limit, offset, score_threshold, exact,
                        hnsw_ef, indexed_only, with_payload, with_vectors) -> list[Results]:
         """Search prepared (m, d) queries of vector ``name``: one Results per query."""
         limit = _positive_int(limit, "limit")
@@ -457,11 +476,12 @@ class VectorFrame:
             raise InvalidRequest(f"score_threshold must be a number, got {score_threshold!r}")
         payload_selector(with_payload)  # validate before searching
         vector_names(with_vectors, self._specs)
-        outcome = self._engine.search(name, queries, limit=limit, offset=offset,
-                                      score_threshold=score_threshold, exact=bool(exact),
-                                      hnsw_ef=hnsw_ef, indexed_only=bool(indexed_only),
-                                      masks=masks)
-        return self._scored(outcome.hits, outcome.segments, with_payload, with_vectors)
+        with self._engine.lock:  # results read payloads: no write in between
+            outcome = self._engine.search(name, queries, limit=limit, offset=offset,
+                                          score_threshold=score_threshold, exact=bool(exact),
+                                          hnsw_ef=hnsw_ef, indexed_only=bool(indexed_only),
+                                          allowed=allowed)
+            return self._scored(outcome.hits, outcome.segments, with_payload, with_vectors)
 
     def _scored(self, hits, segs, with_payload, with_vectors) -> list[Results]:
         """Result objects of merged hits: one Results per query row."""
@@ -638,12 +658,8 @@ def _lookup_function(with_lookup):
         target = with_lookup
 
         def from_vectorframe(group_ids):
-            valid = []
-            for gid in group_ids:
-                try:
-                    valid.append(normalize_id(gid))
-                except InvalidRequest:
-                    continue  # a group id that is no point id has no lookup
+            # a group id that is no point id has no lookup
+            valid = [normalize_id(gid) for gid in group_ids if _valid_id(gid)]
             records = target.retrieve(valid, with_payload=with_payload,
                                       with_vectors=with_vectors)
             by_id = {r.id: r for r in records}
@@ -659,7 +675,7 @@ def _valid_id(value) -> bool:
     try:
         normalize_id(value)
         return True
-    except InvalidRequest:
+    except InvalidPointId:
         return False
 
 

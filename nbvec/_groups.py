@@ -95,26 +95,24 @@ def _candidates_from_hits(segments, group_by, hits):
     return _concat(segs, rows, scores, values)
 
 
-def _candidates_exact(segments, name, group_by, score_fn, masks, keep):
+def _candidates_exact(engine, segments, name, group_by, score_fn, allowed, keep):
     """Group candidates from one exact pass: every allowed point that has a
     group value, scored by ``score_fn(vectors) -> scores``; ``keep(scores)``
     is the score_threshold mask."""
     segs, rows, scores, values = [], [], [], []
     for pos, seg in enumerate(segments):
-        valid, n_valid = seg.searchable(name)
-        if masks is not None and seg.uid in masks:
-            valid = valid & masks[seg.uid]
-        allowed = np.flatnonzero(valid)
-        if len(allowed) == 0:
+        valid, _ = engine.allowed_rows(seg, name, allowed)
+        candidates = np.flatnonzero(valid)
+        if len(candidates) == 0:
             continue
-        at, vals = group_values(seg, group_by, allowed)
+        at, vals = group_values(seg, group_by, candidates)
         if len(at) == 0:
             continue
         uniq, inverse = np.unique(at, return_inverse=True)  # score each point once
-        s = score_fn(seg.vectors[name][allowed[uniq]])[inverse]
+        s = score_fn(seg.vectors[name][candidates[uniq]])[inverse]
         ok = keep(s)
         segs.append(np.full(int(ok.sum()), pos))
-        rows.append(allowed[at][ok])
+        rows.append(candidates[at][ok])
         scores.append(s[ok])
         values.append(vals[ok])
     return _concat(segs, rows, scores, values)
@@ -128,7 +126,7 @@ def _concat(segs, rows, scores, values):
             np.concatenate(values))
 
 
-def grouped_search(frame, name, *, group_by, limit, group_size, score_threshold, masks,
+def grouped_search(frame, name, *, group_by, limit, group_size, score_threshold, allowed,
                    query=None, score_fn=None, search_kwargs=None, with_payload=True,
                    with_vectors=False, lookup=None):
     """Groups for a vector ``query`` (fetch-more over the planner, then an exact
@@ -152,7 +150,7 @@ def grouped_search(frame, name, *, group_by, limit, group_size, score_threshold,
             total = sum(s.live_count for s in segments)
             for _ in range(3):
                 outcome = engine.search(name, query, limit=k, score_threshold=score_threshold,
-                                        masks=masks, **(search_kwargs or {}))
+                                        allowed=allowed, **(search_kwargs or {}))
                 if all(p.strategy != "annoy" for p in outcome.plans):
                     break  # exact plans: one exact grouped pass costs the same
                 cand = _candidates_from_hits(segments, group_by, outcome.hits)
@@ -167,14 +165,14 @@ def grouped_search(frame, name, *, group_by, limit, group_size, score_threshold,
             if selected is None:
                 q = metric.prepare(query)
                 cand = _candidates_exact(
-                    segments, name, group_by, lambda v: metric.scores(q, v)[0], masks,
+                    engine, segments, name, group_by, lambda v: metric.scores(q, v)[0], allowed,
                     lambda s: metric.passes(s, score_threshold))
                 selected, codes_vals = _select(cand, limit, group_size, metric)
         else:
             from ._distance import metric_for
 
             metric = metric_for("Dot")  # custom scores: higher is better
-            cand = _candidates_exact(segments, name, group_by, score_fn, masks,
+            cand = _candidates_exact(engine, segments, name, group_by, score_fn, allowed,
                                      lambda s: metric.passes(s, score_threshold))
             selected, codes_vals = _select(cand, limit, group_size, metric)
         seg_pos, rows, scores, _ = cand

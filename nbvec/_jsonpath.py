@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from ._errors import InvalidRequest
 
-__all__ = ["parse_path", "get_values", "select_paths", "exclude_paths", "delete_path"]
+__all__ = ["parse_path", "get_values", "values_at", "select_paths", "exclude_paths", "delete_path"]
 
 _TOKEN = re.compile(r'"(?P<q>[^"]*)"|(?P<k>[^.\[\]"]+)|\[(?P<i>\d*)\]|(?P<dot>\.)')
 
@@ -70,6 +70,35 @@ def get_values(obj, tokens) -> list:
                     nxt.append(v[tok])
             elif isinstance(v, list):
                 nxt.extend(x[tok] for x in v if isinstance(x, dict) and tok in x)
+        current = nxt
+    return current
+
+
+def values_at(obj, tokens) -> list:
+    """Every value at ``tokens`` under ``obj`` the way Qdrant's filters read a
+    path: a key step reads only objects, ``[]`` walks an array, ``[i]`` takes
+    one element. Arrays found at the end are returned whole (a filter then
+    looks one level into them).
+
+    >>> values_at({"a": [{"b": 1}, {"b": [2, 3]}]}, parse_path("a[].b"))
+    [1, [2, 3]]
+    >>> values_at({"a": [{"b": 1}]}, parse_path("a.b"))  # no implicit walk
+    []
+    """
+    current = [obj]
+    for tok in tokens:
+        nxt = []
+        for v in current:
+            if tok == "[]":
+                if type(v) is list:
+                    nxt.extend(v)
+            elif type(tok) is int:
+                if type(v) is list and tok < len(v):
+                    nxt.append(v[tok])
+            elif type(v) is dict and tok in v:
+                nxt.append(v[tok])
+        if not nxt:
+            return nxt
         current = nxt
     return current
 

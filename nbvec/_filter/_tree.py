@@ -216,14 +216,9 @@ class Nested(Condition):
 
 def and_(*conditions: Condition) -> Condition:
     """All of ``conditions``: flattened, ``TRUE`` dropped, ``FALSE`` absorbing."""
-    out: list = []
-    for c in conditions:
-        if c == FALSE:
-            return FALSE
-        if c == TRUE:
-            continue
-        parts = c.conditions if isinstance(c, And) else (c,)
-        out.extend(p for p in parts if p not in out)
+    out = _flatten(conditions, And, absorbing=False)
+    if out is None:
+        return FALSE
     if not out:
         return TRUE
     return out[0] if len(out) == 1 else And(tuple(out))
@@ -231,17 +226,31 @@ def and_(*conditions: Condition) -> Condition:
 
 def or_(*conditions: Condition) -> Condition:
     """Any of ``conditions``: flattened, ``FALSE`` dropped, ``TRUE`` absorbing."""
-    out: list = []
-    for c in conditions:
-        if c == TRUE:
-            return TRUE
-        if c == FALSE:
-            continue
-        parts = c.conditions if isinstance(c, Or) else (c,)
-        out.extend(p for p in parts if p not in out)
+    out = _flatten(conditions, Or, absorbing=True)
+    if out is None:
+        return TRUE
     if not out:
         return FALSE
     return out[0] if len(out) == 1 else Or(tuple(out))
+
+
+def _flatten(conditions, kind: type, absorbing: bool) -> list | None:
+    """Children of an And/Or without duplicates or neutral constants;
+    None when the ``absorbing`` constant occurs."""
+    out: list = []
+    seen: set = set()
+    for c in conditions:
+        if not isinstance(c, Condition):
+            raise TypeError(f"not a condition: {c!r}")
+        if isinstance(c, Const):
+            if c.value is absorbing:
+                return None
+            continue
+        for part in c.conditions if isinstance(c, kind) else (c,):
+            if part not in seen:
+                seen.add(part)
+                out.append(part)
+    return out
 
 
 def not_(condition: Condition) -> Condition:

@@ -3,10 +3,13 @@ parameters, collection configuration diffs, points and query results."""
 
 from __future__ import annotations
 
-from typing import Any, Dict, List, Optional, Union
+from typing import Annotated, Any, Dict, List, Optional, Union
 from uuid import UUID
 
+from pydantic import StrictInt, StrictStr
+
 from ._base import NbvecEnum, NbvecModel
+from ._types import Plain
 
 __all__ = [
     "Distance",
@@ -24,6 +27,9 @@ __all__ = [
 ]
 
 ExtendedPointId = Union[int, str, UUID]
+#: A point id given as input: strict (True is no id 1, 5.0 no id 5), numpy
+#: integers taken as Python ints.
+PointIdInput = Annotated[Union[StrictInt, StrictStr, UUID], Plain]
 VectorStruct = Union[List[float], Dict[str, Any], Any]
 
 
@@ -83,7 +89,7 @@ class VectorParams(NbvecModel):
 class PointStruct(NbvecModel):
     """One point to upsert: id, vector (a list, or ``{name: list}``), payload."""
 
-    id: ExtendedPointId
+    id: PointIdInput
     vector: VectorStruct
     payload: Optional[Dict[str, Any]] = None
 
@@ -92,7 +98,7 @@ class Batch(NbvecModel):
     """Points to upsert in columns: ids, vectors (list of lists, or
     ``{name: list of lists}``), payloads."""
 
-    ids: List[ExtendedPointId]
+    ids: Annotated[List[PointIdInput], Plain]
     vectors: Any
     payloads: Optional[List[Optional[Dict[str, Any]]]] = None
 
