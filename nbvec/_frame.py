@@ -9,6 +9,7 @@
 
 from __future__ import annotations
 
+import numbers
 import sys
 
 import numpy as np
@@ -20,7 +21,8 @@ from ._errors import InvalidPointId, InvalidRequest, PointNotFound
 from ._filter import check_condition, compile_filter, segment_mask
 from ._html import frame_summary
 from ._ids import normalize_id, normalize_ids
-from ._payload import column_batch_from_any, columns_from_dicts
+from ._json import to_json_object
+from ._payload import PayloadStore, column_batch_from_any, columns_from_dicts, concat_batches
 from ._results import Results
 from ._selection import payload_selector, vector_names
 from ._vectors import as_queries, check_name, vectors_from_columns, vectors_from_rows
@@ -91,6 +93,9 @@ class VectorFrame:
                   for name, c in cols.items()}
         ids = df[id] if id else df.index
         payload = df.drop(columns=list(cols.values()) + ([id] if id else []))
+        # to_pandas writes a payload key named like a vector column as payload.<key>
+        payload = payload.rename(columns={f"payload.{c}": c for c in cols.values()
+                                          if f"payload.{c}" in payload.columns})
         vectors = arrays[""] if list(arrays) == [""] else arrays
         return cls.from_numpy(vectors, ids=ids, payload=payload, distance=distance, **options)
 
@@ -103,10 +108,14 @@ class VectorFrame:
         or ``{name: array}``, ``payload`` a DataFrame or a list of dicts."""
         ids = normalize_ids(ids)
         arrays, present = vectors_from_columns(vectors, self._specs, len(ids))
+        if payload is not None and not isinstance(payload, dict) and len(payload) != len(ids):
+            raise InvalidRequest(f"upsert: {len(ids)} id(s) but {len(payload)} payloads; give one "
+                                 "payload (or None) per id")
         batch = column_batch_from_any(payload, len(ids))
         lengths = {len(c.values) for c in batch.values()}
         if lengths - {len(ids)}:
-            raise InvalidRequest(f"upsert: {len(ids)} ids but payload for {lengths.pop()} points")
+            raise InvalidRequest(f"upsert: {len(ids)} id(s) but payload for {lengths.pop()} "
+                                 "point(s)")
         return self._result(self._engine.upsert(ids, arrays, present, batch))
 
     def upsert_points(self, points) -> UpdateResult:
@@ -158,13 +167,13 @@ class VectorFrame:
 
     def set_payload(self, payload: dict, ids=None, filter=None, *, where=None) -> UpdateResult:
         """Set keys of ``payload`` on the selected points, keeping other keys."""
-        columns_from_dicts([payload])  # validates before anything changes
+        to_json_object(payload)  # validates before anything changes
         return self._on_selected(ids, filter, where, sys._getframe(1), lambda u, r: (
             self._engine.modify(u, r, lambda seg, rows, op: seg.payload.set_same(rows, payload))))
 
     def overwrite_payload(self, payload: dict, ids=None, filter=None, *, where=None):
         """Replace the whole payload of the selected points."""
-        columns_from_dicts([payload])
+        to_json_object(payload)
 
         def change(seg, r, op):
             seg.payload.clear(r)
@@ -471,9 +480,11 @@ class VectorFrame:
         offset = _nonneg_int(offset or 0, "offset")
         if hnsw_ef is not None:
             hnsw_ef = _positive_int(hnsw_ef, "hnsw_ef")
-        if score_threshold is not None and (
-                isinstance(score_threshold, bool) or not isinstance(score_threshold, (int, float))):
-            raise InvalidRequest(f"score_threshold must be a number, got {score_threshold!r}")
+        if score_threshold is not None:
+            if isinstance(score_threshold, (bool, np.bool_)) or not isinstance(
+                    score_threshold, (numbers.Real, np.number)):
+                raise InvalidRequest(f"score_threshold must be a number, got {score_threshold!r}")
+            score_threshold = float(score_threshold)
         payload_selector(with_payload)  # validate before searching
         vector_names(with_vectors, self._specs)
         with self._engine.lock:  # results read payloads: no write in between
@@ -520,26 +531,31 @@ class VectorFrame:
     # -- frames and info -------------------------------------------------------
     def to_pandas(self, with_vectors=True) -> pd.DataFrame:
         """All points in id order, indexed by id: payload columns, then one
-        column per vector (``vector`` or the vector's name) holding arrays."""
+        column per vector (``vector`` or the vector's name) holding arrays.
+        A payload key named like a vector column comes out as ``payload.<key>``."""
         with self._engine.lock:
             segs = self._engine.segments
             uids = np.concatenate([np.full(s.live_count, s.uid) for s in segs])
             rows = np.concatenate([np.flatnonzero(s.live_mask()) for s in segs])
             uids, rows = _sorted_by_id(self._engine, uids, rows)
-            parts = []
-            for seg, r in _runs(self._engine, uids, rows):
-                frame = seg.payload.to_pandas(r)
-                frame.index = pd.Index(seg.ids[r].tolist(), name="id")
-                if with_vectors:
-                    for name in self._specs:
-                        col = "vector" if name == "" else name
-                        vec = list(seg.vectors[name][r])
+            runs = list(_runs(self._engine, uids, rows))
+            parts = [(seg, r, seg.payload.take(r).columns_as_batch(len(r))) for seg, r in runs]
+            batch = concat_batches([(b, len(r)) for _, r, b in parts])
+            store = PayloadStore(len(rows))
+            store.write(np.arange(len(rows)), batch, replace=True)
+            frame = store.to_pandas(np.arange(len(rows)))
+            frame.index = pd.Index(_ids_at(self._engine, uids, rows), name="id")
+            vector_cols = {name: "vector" if name == "" else name for name in self._specs}
+            frame = frame.rename(columns={c: f"payload.{c}" for c in frame.columns
+                                          if c in vector_cols.values()})
+            if with_vectors:
+                for name, col in vector_cols.items():
+                    cells = []
+                    for seg, r, _ in parts:
                         has = seg.has_vector[name][r]
-                        frame[col] = [v if h else None for v, h in zip(vec, has)]
-                parts.append(frame)
-        if not parts:
-            return pd.DataFrame(index=pd.Index([], name="id"))
-        return pd.concat(parts)
+                        cells.extend(v if h else None for v, h in zip(seg.vectors[name][r], has))
+                    frame[col] = cells
+        return frame
 
     def info(self) -> dict:
         """Figures: points, segments (indexed or not, search_k, memory), config."""

@@ -70,9 +70,10 @@ def key_value_table(items: list[tuple[str, object]], caption: str) -> str:
 
 def frame_summary(title: str, items: list[tuple[str, object]], segments: list[dict]) -> str:
     """A VectorFrame: its figures, then one row per segment."""
-    head = list(segments[0]) if segments else []
+    head = list(dict.fromkeys(h for s in segments for h in s))
     seg_rows = "".join(
-        "<tr>" + "".join(f"<td>{_cell(s[h])}</td>" for h in head) + "</tr>" for s in segments
+        "<tr>" + "".join(f"<td>{_cell(s.get(h, ''))}</td>" for h in head) + "</tr>"
+        for s in segments
     )
     seg_table = (
         "<table class='nbvec-table nbvec-segments'><caption>segments</caption><thead><tr>"

@@ -58,5 +58,5 @@ def to_json_object(obj, path: str = "payload") -> dict:
     for k, v in obj.items():
         if not isinstance(k, str):
             raise InvalidPayload(f"{path}: key {k!r} is not a string; JSON keys are strings")
-        out[k] = to_json_value(v, f"{path}.{k}" if path != "payload" else k)
+        out[k] = to_json_value(v, k if path == "payload" else f"{path}.{k}")
     return out

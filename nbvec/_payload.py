@@ -96,7 +96,10 @@ def columns_from_dicts(payloads) -> ColumnBatch:
     for row, p in enumerate(payloads):
         if p is None:
             continue
-        p = to_json_object(p, f"payload of point #{row}")
+        try:
+            p = to_json_object(p)
+        except InvalidPayload as exc:
+            raise InvalidPayload(f"payload of point #{row}: {exc}") from None
         for k, v in p.items():
             entry = keys.get(k)
             if entry is None:
@@ -181,6 +184,8 @@ class PayloadStore:
             vals = np.empty(n, dtype=object)
             vals.fill(value)
             kind = _kind_of_values([value])
+            if kind == "int" and not -(2**63) <= value < 2**63:
+                kind = "object"  # beyond int64: kept as a Python int
             if kind in ("int", "float", "bool"):
                 vals = vals.astype(_DTYPES[kind])
             batch[key] = Column(kind, vals, np.ones(n, dtype=bool))
@@ -292,21 +297,22 @@ def column_batch_from_any(payload, n: int) -> ColumnBatch:
 
 
 def concat_batches(parts: list[tuple[ColumnBatch, int]]) -> ColumnBatch:
-    """One ColumnBatch from ``(batch, length)`` parts, in order."""
+    """One ColumnBatch from ``(batch, length)`` parts, in order; a key's kind
+    is kept when every part agrees on it, else the column becomes ``object``."""
     keys = list(dict.fromkeys(k for b, _ in parts for k in b))
     out = {}
     for key in keys:
+        kinds = {b[key].kind for b, _ in parts if key in b and b[key].present.any()}
+        kind = kinds.pop() if len(kinds) == 1 else "object"
         cols = []
         for batch, n in parts:
             col = batch.get(key)
             if col is None:
-                col = Column("object", np.full(n, None, dtype=object), np.zeros(n, dtype=bool))
+                col = Column(kind, np.full(n, _FILL[kind], dtype=_DTYPES[kind]),
+                             np.zeros(n, dtype=bool))
+            elif col.kind != kind:
+                col = col.as_object()
             cols.append(col)
-        kinds = {c.kind for c in cols if c.present.any()}
-        kind = kinds.pop() if len(kinds) == 1 else "object"
-        cols = [c if c.kind == kind else c.as_object() for c in cols]
-        values = np.concatenate([c.values for c in cols])
-        if kind != "object" and values.dtype == object:
-            values = values.astype(_DTYPES[kind]) if kind != "str" else values
-        out[key] = Column(kind, values, np.concatenate([c.present for c in cols]))
+        out[key] = Column(kind, np.concatenate([c.values for c in cols]),
+                          np.concatenate([c.present for c in cols]))
     return out

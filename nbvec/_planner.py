@@ -17,7 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._annoy_index import COSTS
-from ._search import annoy_want
+from ._search import annoy_plan
 
 __all__ = ["SegmentPlan", "plan_segment"]
 
@@ -57,8 +57,7 @@ def plan_segment(seg, name: str, k: int, n_candidates: int, *, exact: bool, hnsw
         return SegmentPlan("exact", None, "calibration: annoy cannot reach the target recall "
                            "affordably on this segment")
     d = seg.dims[name]
-    want = annoy_want(k, n_candidates, index.n_items)
-    filtered_k = max(search_k, int(search_k * want / max(k, 1)))  # what annoy will visit
+    want, filtered_k = annoy_plan(k, n_candidates, index.n_items, search_k)
     exact_cost = min(COSTS.exact(seg.n, d), COSTS.gathered(n_candidates, d))
     if COSTS.annoy(filtered_k, want, d) >= exact_cost:
         share = n_candidates / max(index.n_items, 1)

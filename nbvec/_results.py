@@ -30,11 +30,14 @@ class Results(list):
 
     def to_pandas(self) -> pd.DataFrame:
         """One row per point: id, score (search), payload keys as columns, and
-        ``vector`` (or ``vector.<name>`` per named vector) when returned."""
+        ``vector`` (or ``vector.<name>`` per named vector) when returned. A
+        payload key named id, score or vector comes out as ``payload.<key>``."""
         data: dict[str, list] = {"id": self.ids}
         if self and hasattr(self[0], "score"):
             data["score"] = [p.score for p in self]
         payload = pd.DataFrame([p.payload or {} for p in self], index=range(len(self)))
+        payload = payload.rename(columns={c: f"payload.{c}" for c in payload.columns
+                                          if c in ("id", "score", "vector")})
         frame = pd.concat([pd.DataFrame(data), payload], axis=1)
         if any(p.vector is not None for p in self):
             first = next(p.vector for p in self if p.vector is not None)

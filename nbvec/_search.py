@@ -18,7 +18,7 @@ import numpy as np
 
 from ._distance import Metric
 
-__all__ = ["exact_topk", "annoy_topk", "annoy_want", "merge_hits", "Hits", "QUERY_CHUNK"]
+__all__ = ["exact_topk", "annoy_topk", "annoy_plan", "merge_hits", "Hits", "QUERY_CHUNK"]
 
 QUERY_CHUNK = 128  # queries per matrix product: 100-256 is BLAS's sweet spot here
 _NEG = np.float32(-np.inf)
@@ -82,11 +82,17 @@ def exact_topk(metric: Metric, queries, vectors, sqnorms, valid, k: int):
     return out_rows, out_scores
 
 
-def annoy_want(k: int, n_valid: int, n_items: int) -> int:
-    """How many annoy candidates to ask for so that about k pass ``valid``
-    (tombstones and filters): k over the passing share, with 50% to spare."""
-    share = max(n_valid / max(n_items, 1), 1e-4)
-    return min(n_items, int(np.ceil(1.5 * k / share)) + 4)
+def annoy_plan(k: int, n_valid: int, n_items: int, search_k: int) -> tuple[int, int]:
+    """(candidates to ask annoy for, search_k) so that about k of them pass
+    ``valid`` (tombstones, filters): with every item valid exactly k at the
+    calibrated search_k; otherwise k over the valid share with 50% to spare,
+    and search_k widened by the same share (annoy must visit 1/share more
+    nodes to meet as many valid ones)."""
+    share = n_valid / max(n_items, 1)
+    if share >= 1.0:
+        return k, search_k
+    share = max(share, 1e-4)
+    return min(n_items, int(np.ceil(1.5 * k / share)) + 4), int(np.ceil(search_k / share))
 
 
 def annoy_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: int,
@@ -108,8 +114,8 @@ def annoy_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: in
     scores = np.full((m, kk), np.nan, dtype=np.float32)
     if kk == 0:
         return rows, scores, 0
-    want = annoy_want(kk, n_valid, index.n_items)
-    found = index.query(queries, want, max(search_k, int(search_k * want / max(kk, 1))))
+    want, search_k = annoy_plan(kk, n_valid, index.n_items, search_k)
+    found = index.query(queries, want, search_k)
     width = max((len(f) for f in found), default=0)
     cand = np.full((m, max(width, 1)), -1, dtype=np.int64)
     for i, f in enumerate(found):  # one row per query, not per point

@@ -29,10 +29,9 @@ def check_name(name, specs) -> str:
             f"this collection has named vectors {sorted(specs)}: say which one with using=..."
         )
     if name not in specs:
-        raise UnknownVectorName(
-            f"unknown vector name {name!r}: the collection has "
-            + (", ".join(repr(n) for n in sorted(specs)) or "no vectors")
-        )
+        have = ", ".join("the unnamed vector" if n == "" else repr(n) for n in sorted(specs))
+        raise UnknownVectorName(f"unknown vector name {name!r}: the collection has "
+                                f"{have or 'no vectors'}")
     return name
 
 
@@ -43,7 +42,7 @@ def as_matrix(values, size: int, what: str, name: str = "") -> np.ndarray:
         arr = values
     else:
         try:
-            arr = np.asarray(values, dtype=np.float32)
+            arr = np.asarray(values, dtype=np.float64)  # range-checked below
         except (ValueError, TypeError):
             _explain_ragged(values, size, what, label)
             raise InvalidVector(f"{what}: {label} values must be numbers") from None
@@ -57,6 +56,13 @@ def as_matrix(values, size: int, what: str, name: str = "") -> np.ndarray:
         raise DimensionMismatch(
             f"{what}: {label} has {arr.shape[1]} dimensions, the collection expects {size}"
         )
+    if arr.dtype.kind == "f" and arr.dtype != np.float32:
+        finite = np.isfinite(arr).all(axis=1)
+        too_big = finite & (np.abs(arr) > np.finfo(np.float32).max).any(axis=1)
+        if too_big.any():
+            bad = int(np.flatnonzero(too_big)[0])
+            raise InvalidVector(f"{what}: {label} #{bad} has values beyond float32's range "
+                                "(about 3.4e38): stored as float32 they would become inf")
     arr = np.ascontiguousarray(arr, dtype=np.float32)
     finite = np.isfinite(arr).all(axis=1)
     if not finite.all():
@@ -98,7 +104,7 @@ def vectors_from_columns(vectors, specs, n: int):
             has = np.ones(len(arr), dtype=bool)
         if len(arr) != n:
             label = f"vector {name!r}" if name else "vectors"
-            raise InvalidVector(f"upsert: {n} ids but {len(arr)} {label}; give one per id")
+            raise InvalidVector(f"upsert: {n} id(s) but {len(arr)} {label}; give one per id")
         arrays[name], present[name] = arr, has
     return arrays, present
 

@@ -12,6 +12,7 @@ import uuid
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 
 DISTANCES = ["Cosine", "Dot", "Euclid", "Manhattan"]
@@ -182,8 +183,18 @@ def snapshot(vf) -> dict:
             vec = tuple(vec)
         out[r.id] = (r.payload, vec)
     frame = vf.to_pandas()
-    frame = frame.map(lambda v: tuple(v) if isinstance(v, np.ndarray) else v)
-    return {"count": vf.count(), "len": len(vf), "points": out, "frame": frame.to_dict()}
+    table = {"index": frame.index.tolist(),
+             **{c: [_cell(v) for v in frame[c].tolist()] for c in frame.columns}}
+    return {"count": vf.count(), "len": len(vf), "points": out, "frame": table}
+
+
+def _cell(v):
+    """A DataFrame cell in a form that compares with ==."""
+    if isinstance(v, np.ndarray):
+        return tuple(v.tolist())
+    if v is None or v is pd.NA or (isinstance(v, float) and np.isnan(v)):
+        return "<missing>"
+    return v
 
 
 # -- the real data set ---------------------------------------------------------------

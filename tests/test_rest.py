@@ -16,8 +16,6 @@ import pytest
 import nbvec
 from nbvec import models
 
-FILTERS_PENDING = pytest.mark.xfail(raises=nbvec.UnsupportedFeature, strict=False,
-                                    reason="filters land with issue 4")
 CITIES = ["London", "Berlin", "Paris", "Moscow"]
 LONDON = {"must": [{"key": "city", "match": {"value": "London"}}]}
 N = 120  # the pagination example skips 100 hits
@@ -71,7 +69,6 @@ def check_hits(result, expected, keys=("id", "version", "score")):
 
 
 # -- seed 000: the search API ----------------------------------------------------------------
-@FILTERS_PENDING
 def test_search_example_with_filter(client):
     body = {"filter": LONDON, "params": {"hnsw_ef": 128, "exact": False},
             "vector": [0.2, 0.1, 0.9, 0.7], "limit": 3}
@@ -157,7 +154,6 @@ def test_named_vectors_returned_by_name(client):
     assert all(set(h["vector"]) == {"image"} for h in result)
 
 
-@FILTERS_PENDING
 def test_batch_search_example(client):
     body = {"searches": [
         {"filter": LONDON, "vector": [0.2, 0.1, 0.9, 0.7], "limit": 3},
@@ -307,7 +303,6 @@ def test_payload_vector_index_and_alias_endpoints():
     assert hits[0]["id"] == 2
 
 
-@FILTERS_PENDING
 def test_delete_by_filter():
     c = nbvec.Client()
     rest(c, "PUT", "/collections/col", {"vectors": {"size": 2, "distance": "Dot"}})

@@ -114,6 +114,14 @@ def test_exact_with_score_threshold(distance, rng):
         assert vf.search(q, limit=10, score_threshold=nothing, exact=True) == []
 
 
+def test_score_threshold_as_a_numpy_scalar(rng):
+    vf, model = _segmented_frame("Dot", rng, n=500)
+    q = rng.normal(size=D)
+    for t in (np.float32(0.5), np.int64(1), np.float64(0.5)):
+        hits = vf.search(q, limit=500, score_threshold=t, exact=True)
+        assert_hits_match(hits, "Dot", model.vectors, q, 500, threshold=float(t))
+
+
 def test_batch_equals_single_queries(distance, rng):
     vf, model = _segmented_frame(distance, rng, n=900)
     queries = rng.normal(size=(7, D))

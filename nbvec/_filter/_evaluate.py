@@ -224,7 +224,7 @@ def _match_text(c: MatchText, rs: RowSet) -> np.ndarray:
     codes, uniques, _ = pv.str_codes()
     matches = text_matcher(c.mode, c.text)
     ok = np.fromiter((matches(s) for s in uniques.tolist()), dtype=bool, count=len(uniques))
-    return pv.hits(pv.strs.rows[ok[codes] & False])
+    return pv.hits(pv.strs.rows[ok[codes]])
 
 
 # -- ranges ----------------------------------------------------------------------------

@@ -3,7 +3,8 @@ declared type is refused (nbvec filters without indexes, so declared
 types only serve to catch mistakes, such as a range on a keyword field).
 
 ``schema`` maps a key path to its type: a name (``"keyword"``), a
-``PayloadSchemaType``, index params with a ``type``, or ``{"type": ...}``.
+``PayloadSchemaType``, index params with a ``type``, a ``PayloadIndexInfo``
+(``data_type``), or ``{"type": ...}``.
 
 >>> from nbvec._filter._tree import Match, Range, and_
 >>> check_condition(and_(Match("city", "Paris"), Range("year", gte=1990.0)),
@@ -44,9 +45,9 @@ _NUMBERS = ("integer", "float")
 def schema_name(schema) -> str:
     """The type name of a declared schema, checked against PAYLOAD_SCHEMAS."""
     if isinstance(schema, Mapping):
-        schema = schema.get("type")
-    elif not isinstance(schema, str) and hasattr(schema, "type"):
-        schema = schema.type
+        schema = schema.get("type", schema.get("data_type"))
+    elif not isinstance(schema, str):  # index params (.type) or PayloadIndexInfo (.data_type)
+        schema = getattr(schema, "type", getattr(schema, "data_type", schema))
     name = getattr(schema, "value", schema)
     if name not in PAYLOAD_SCHEMAS:
         raise InvalidFilter(f"unknown payload schema {schema!r}; use one of {', '.join(PAYLOAD_SCHEMAS)}")

@@ -27,11 +27,10 @@ import datetime as _dt
 import math
 from collections.abc import Mapping
 
-import numpy as np
-
 from .._errors import InvalidFilter, InvalidPointId, UnsupportedFeature
 from .._ids import normalize_id
 from ._datetime import datetime_micros, parse_datetime
+from ._plain import plain_value
 from ._rowset import path_tokens
 from ._tree import (
     FALSE,
@@ -55,7 +54,7 @@ from ._tree import (
 )
 from ._where import parse_where
 
-__all__ = ["compile_filter", "parse_filter", "plain_value"]
+__all__ = ["compile_filter", "parse_filter"]
 
 _CLAUSES = ("must", "should", "must_not", "min_should")
 _FIELD_KINDS = ("match", "range", "values_count", "is_empty", "is_null",
@@ -133,18 +132,6 @@ def _one_of(fields: dict, kinds, label: str, what: str) -> str:
         raise InvalidFilter(f"{label}: {what} takes exactly one of "
                             + ", ".join(repr(k) for k in kinds) + f"; {got}")
     return given[0]
-
-
-def plain_value(value):
-    """numpy and pandas scalars and arrays as Python values."""
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, np.ndarray) or type(value).__module__.startswith("pandas"):
-        if hasattr(value, "to_pydatetime"):  # pandas Timestamp: a datetime already
-            return value.to_pydatetime()
-        if hasattr(value, "tolist"):
-            return value.tolist()
-    return value
 
 
 def _is_number(v) -> bool:
@@ -238,6 +225,8 @@ def _field_condition(f: dict, label: str) -> Condition:
 
 
 def _match(path: str, node, label: str) -> Condition:
+    if isinstance(node, Mapping) and "value" in node and node["value"] is None:
+        raise InvalidFilter(f"{label}.value: null matches nothing; for null use is_null")
     f = _fields(node, label, "a match")
     if "except_" in f:
         f["except"] = f.pop("except_")

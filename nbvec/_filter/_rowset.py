@@ -57,13 +57,18 @@ class RowSet:
     def __init__(self, n: int, columns: dict, segment=None, version=None):
         self.n = n
         self.columns = columns
-        self.segment = segment
+        # weak: the registry's values must not keep their keys (segments) alive
+        self._segment = weakref.ref(segment) if segment is not None else None
         self.version = version
         self.lock = threading.RLock()
         self._paths: dict[str, PathValues] = {}
         self._nested: dict[str, tuple[RowSet, np.ndarray]] = {}
         self._masks: OrderedDict = OrderedDict()
         self._max_masks = min(_MAX_MASKS, max(_MIN_MASKS, MASK_CACHE_BYTES // max(n, 1)))
+
+    @property
+    def segment(self):
+        return self._segment() if self._segment is not None else None
 
     @classmethod
     def of_segment(cls, seg) -> RowSet:

@@ -48,10 +48,9 @@ import math
 import re
 from collections.abc import Mapping
 
-import numpy as np
-
 from .._errors import InvalidFilter
 from ._datetime import datetime_micros, parse_datetime
+from ._plain import plain_value
 from ._rowset import path_tokens
 from ._tree import (
     FALSE,
@@ -347,33 +346,21 @@ def _merge_bounds(parts: list) -> list:
 
 def _ref_value(value, name: str):
     """An @variable's value as a Python scalar or a list of them."""
-    if isinstance(value, np.datetime64):
-        import pandas as pd
-
-        return pd.Timestamp(value).to_pydatetime()
-    if isinstance(value, np.generic):
-        return value.item()
-    if isinstance(value, (str, bytes)) or value is None:
-        if isinstance(value, bytes):
-            raise InvalidFilter(f"where: @{name} is bytes; use a str")
-        return value
-    if isinstance(value, (bool, int, float, _dt.date)):
-        if type(value) is float and math.isnan(value):
-            raise InvalidFilter(f"where: @{name} is NaN, which equals nothing")
-        return value
-    if isinstance(value, Mapping):
-        raise InvalidFilter(f"where: @{name} is a mapping; use a scalar or a list of values")
-    if hasattr(value, "tolist") or isinstance(value, (list, tuple, set, frozenset, range)):
-        items = value.tolist() if hasattr(value, "tolist") else list(value)
-        if not isinstance(items, list):
-            return _ref_value(items, name)
+    value = plain_value(value)
+    if isinstance(value, (set, frozenset, tuple, range)):
+        value = list(value)
+    if isinstance(value, list):
         out = []
-        for item in items:
+        for item in value:
             item = _ref_value(item, name)
             if isinstance(item, list):
                 raise InvalidFilter(f"where: @{name} holds a nested list; use a flat list")
             out.append(item)
         return out
+    if value is None or isinstance(value, (str, bool, int, float, _dt.date)):
+        if type(value) is float and math.isnan(value):
+            raise InvalidFilter(f"where: @{name} is NaN, which equals nothing")
+        return value
     raise InvalidFilter(f"where: @{name} is a {type(value).__name__}; a where query takes "
                         "str, int, float, bool, None, datetimes or lists of them")
 

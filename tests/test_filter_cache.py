@@ -1,0 +1,61 @@
+"""Filter caches: masks are cached per segment object and version, returned
+read-only, never shared between two frames whose segments have the same uid
+and version, and freed with their segments."""
+
+from __future__ import annotations
+
+import gc
+
+import numpy as np
+import pytest
+
+from nbvec import VectorFrame
+from nbvec._filter import _rowset, compile_filter, segment_mask
+
+
+def _frame(payloads):
+    vf = VectorFrame(2, "Dot", progress=False)
+    vf.upsert(list(range(len(payloads))), np.ones((len(payloads), 2)), payload=payloads)
+    return vf
+
+
+def test_cached_masks_are_read_only_and_reused():
+    vf = _frame([{"a": 1}, {"a": 2}])
+    seg = vf._engine.segments[0]
+    cond = compile_filter(where="a == 1")
+    mask = segment_mask(cond, seg)
+    assert segment_mask(cond, seg) is mask
+    with pytest.raises(ValueError):
+        mask &= False
+    assert (mask & seg.live_mask()).tolist() == [True, False]
+
+
+def test_same_uid_and_version_in_two_frames_do_not_share_masks():
+    one, two = _frame([{"a": 1}, {"a": 2}]), _frame([{"a": 2}, {"a": 1}])
+    s1, s2 = one._engine.segments[0], two._engine.segments[0]
+    assert (s1.uid, s1.version) == (s2.uid, s2.version)
+    cond = compile_filter(where="a == 1")
+    assert segment_mask(cond, s1).tolist() == [True, False]
+    assert segment_mask(cond, s2).tolist() == [False, True]
+
+
+def test_writes_invalidate_the_cache():
+    vf = _frame([{"a": 1}, {"a": 2}])
+    seg = vf._engine.segments[0]
+    cond = compile_filter(where="a == 1")
+    assert segment_mask(cond, seg).tolist() == [True, False]
+    vf.set_payload({"a": 1}, ids=[1])
+    assert segment_mask(cond, seg).tolist() == [True, True]
+    vf.delete_payload("a", ids=[0])
+    assert segment_mask(cond, seg).tolist() == [False, True]
+
+
+def test_rowsets_die_with_their_segments():
+    before = len(_rowset._ROWSETS)
+    for _ in range(3):
+        vf = _frame([{"a": [1, 2]}, {"a": {"b": 1}}])
+        for seg in vf._engine.segments:
+            segment_mask(compile_filter({"must": [{"has_id": [1]}, {"key": "a[]", "match": {"value": 1}}]}), seg)
+        del vf, seg
+    gc.collect()
+    assert len(_rowset._ROWSETS) <= before

@@ -1,0 +1,109 @@
+"""Default search (no ``exact``) against exact search: recall@10 >= 0.95 on
+clustered data (where annoy answers), on the tutorial's uniform random data
+(where the calibration must send queries to exact scans), and on the real
+pydocs-minilm embeddings when that data set is present."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from conftest import Clusters, pydocs_dir, recall_at, uniform
+
+from nbvec import VectorFrame
+
+TARGET = 0.95
+def _strategies(vf, queries, k=10):
+    outcome = vf._engine.search("", np.asarray(queries, dtype=np.float32), limit=k)
+    return [(p.strategy, p.reason, p.search_k) for p in outcome.plans]
+
+
+def _recall(vf, queries, k=10):
+    approx = vf.search(queries, limit=k)
+    exact = vf.search(queries, limit=k, exact=True)
+    return float(np.mean([recall_at(a.ids, e.ids, k) for a, e in zip(approx, exact)]))
+
+
+# where annoy must be what answers (for Dot and Manhattan the planner may find an
+# exact scan cheaper at the search_k they need: then recall is checked alone)
+ANNOY_EXPECTED = {"Cosine", "Euclid"}
+
+
+@pytest.mark.parametrize("distance", ["Cosine", "Euclid", "Manhattan", "Dot"])
+def test_recall_on_clustered_data(distance, record_property):
+    rng = np.random.default_rng(7)
+    d, n = 32, 20_000
+    clusters = Clusters(rng, d)
+    # one sealed, indexed 20k segment (2500 KB) plus an appendable one
+    vf = VectorFrame(d, distance, indexing_threshold=2500, full_scan_threshold=10,
+                     progress=False)
+    vf.upsert(np.arange(n), clusters.sample(n))
+    vf.upsert(np.arange(n, n + 500), clusters.sample(500))
+    segs = vf.info()["segments"]
+    assert any(s["indexed"] and s["points"] == n for s in segs), segs
+    queries = clusters.sample(200)
+    plans = _strategies(vf, queries)
+    record_property("plans", plans)
+    if distance in ANNOY_EXPECTED:
+        assert any(s == "annoy" for s, _, _ in plans), plans
+    recall = _recall(vf, queries)
+    record_property("recall", recall)
+    assert recall >= TARGET, (recall, plans)
+
+
+def test_recall_on_uniform_random_data_like_the_tutorial(record_property):
+    """Uniform data in 100-d: annoy's recall is poor at any affordable search_k,
+    so the calibrated segments must be scanned exactly."""
+    rng = np.random.default_rng(3)
+    d, n = 100, 8_000
+    vf = VectorFrame(d, "Cosine", indexing_threshold=1000, full_scan_threshold=10,
+                     progress=False)
+    data = uniform(rng, n, d)
+    for lo in range(0, n, 2000):
+        vf.upsert(range(lo, lo + 2000), data[lo: lo + 2000])
+    segs = vf.info()["segments"]
+    indexed = [s for s in segs if s["indexed"]]
+    assert indexed, segs
+    queries = uniform(rng, 100, d)
+    plans = _strategies(vf, queries)
+    record_property("plans", plans)
+    recall = _recall(vf, queries)
+    record_property("recall", recall)
+    assert recall >= TARGET, (recall, plans)
+    # the calibration found no affordable search_k: indexed segments are scanned
+    for s in indexed:
+        assert s["vector.search_k"] is None, s
+    assert all(strategy == "exact" for strategy, _, _ in plans if strategy != "skip"), plans
+    assert any("calibration" in reason for _, reason, _ in plans), plans
+
+
+def test_recall_on_the_tutorials_own_collection():
+    """The tutorial's 1,000 x 100 collection with default options: exact."""
+    rng = np.random.default_rng(0)
+    vf = VectorFrame(100, "Cosine", progress=False)
+    vf.upsert(range(1000), uniform(rng, 1000, 100))
+    queries = uniform(rng, 50, 100)
+    assert _recall(vf, queries) == 1.0
+    assert {s for s, _, _ in _strategies(vf, queries)} <= {"exact", "skip"}
+
+
+@pytest.mark.realdata
+@pytest.mark.slow
+def test_recall_on_pydocs_minilm(record_property):
+    folder = pydocs_dir()
+    if folder is None:
+        pytest.skip("../shared/data/pydocs-minilm is not present")
+    base = np.load(folder / "base.npy")
+    queries = np.load(folder / "queries.npy")[:200]
+    truth = np.load(folder / "ground_truth_top100.npy")[:200, :10]
+    vf = VectorFrame(base.shape[1], "Cosine", progress=False)  # default options
+    vf.upsert(np.arange(len(base)), base)
+    plans = _strategies(vf, queries)
+    record_property("plans", plans)
+    hits = vf.search(queries, limit=10)
+    recall = float(np.mean([recall_at(h.ids, t.tolist(), 10) for h, t in zip(hits, truth)]))
+    record_property("recall", recall)
+    assert recall >= TARGET, (recall, plans)
+    # the reference is the exact search too (the ground truth is exact cosine)
+    exact = vf.search(queries[:50], limit=10, exact=True)
+    exact_recall = np.mean([recall_at(h.ids, t.tolist(), 10) for h, t in zip(exact, truth)])
+    assert exact_recall >= 0.99
