@@ -12,7 +12,8 @@ from __future__ import annotations
 import annoy
 import numpy as np
 
-__all__ = ["numpy_topk", "numpy_topk_batch", "annoy_forest", "annoy_search"]
+__all__ = ["numpy_topk", "numpy_topk_batch", "annoy_forest", "annoy_search",
+           "annoy_search_k_for_recall"]
 
 
 def numpy_topk(unit_base: np.ndarray, query: np.ndarray, k: int) -> np.ndarray:
@@ -49,3 +50,34 @@ def annoy_search(forest: annoy.AnnoyIndex, query_lists: list, k: int, search_k: 
     """Raw annoy over queries given as Python lists (annoy's fast input path)."""
     get = forest.get_nns_by_vector
     return [get(q, k, search_k) for q in query_lists]
+
+
+def annoy_search_k_for_recall(forest: annoy.AnnoyIndex, query_lists: list, truth: np.ndarray,
+                              k: int, recall: float, start: int, tolerance: float = 0.05,
+                              cap: int = 1 << 20) -> tuple[int | None, float]:
+    """The smallest search_k (within ``tolerance``, relative) at which raw
+    annoy's recall@k over these queries reaches ``recall``; (None, best
+    recall seen) when even ``cap`` does not. Recall grows with search_k
+    (a larger search_k visits a superset of candidates), so a doubling
+    search then a bisection in log space finds it."""
+    def recall_at(sk: int) -> float:
+        found = annoy_search(forest, query_lists, k, sk)
+        hits = sum(len(set(f) & set(t)) for f, t in zip(found, truth[:, :k].tolist()))
+        return hits / (k * len(query_lists))
+
+    lo, hi = 1, max(int(start), k)
+    r_hi = recall_at(hi)
+    while r_hi < recall:
+        lo, hi = hi, hi * 2
+        if hi > cap:
+            return None, r_hi
+        r_hi = recall_at(hi)
+    while hi > lo * (1 + tolerance) and hi - lo > 1:
+        mid = int(round(np.sqrt(lo * hi)))
+        mid = min(max(mid, lo + 1), hi - 1)
+        r_mid = recall_at(mid)
+        if r_mid >= recall:
+            hi, r_hi = mid, r_mid
+        else:
+            lo = mid
+    return hi, r_hi

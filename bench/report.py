@@ -19,6 +19,8 @@ import sys
 from importlib import metadata
 from pathlib import Path
 
+BUSY_CORES = 0.3  # other processes' average CPU use above which a case is flagged
+
 __all__ = ["fmt_time", "fmt_ratio", "fmt_rate", "fmt_recall", "markdown_table", "machine",
            "render", "write"]
 
@@ -92,14 +94,18 @@ def _blas() -> str:
         return "unknown (threadpoolctl absent)"
 
 
+def _cores() -> int:
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+
+
 def machine(root: Path) -> dict:
     """What the figures depend on: cores, CPU, versions, BLAS, load."""
-    import nbvec
     import numpy
 
-    nproc = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    import nbvec
+
     return {
-        "nproc": nproc,
+        "nproc": _cores(),
         "CPU": _cpu_model(),
         "Python": sys.version.split()[0],
         "numpy": f"{numpy.__version__} (BLAS: {_blas()})",
@@ -116,7 +122,9 @@ in one process (A, B, A, B, ...), and each ratio is the median of the per-round
 ratios of two contestants that ran back to back. Per-query figures are a loop of
 single-query calls divided by the number of queries. Recall@10 is against exact
 cosine neighbours (numpy, or the provided ground truth for pydocs-minilm). The
-machine is shared and noisy: treat differences under ~10% as noise."""
+machine is shared and noisy: treat differences under ~10% as noise, and distrust
+a case flagged busy (other processes used more than 0.3 core meanwhile; two-thread
+BLAS calls then slow down 2-15x in bursts; `--blas-threads 1` is steadier)."""
 
 
 def render_section(result) -> str:
@@ -130,9 +138,22 @@ def render_section(result) -> str:
     out += [markdown_table(sec.columns, sec.rows), ""]
     if sec.targets:
         out += [f"- **{t.verdict}** - {t}" for t in sec.targets] + [""]
-    out.append(f"*case took {result.seconds:.1f} s*")
+    out.append(f"*case took {result.seconds:.1f} s; {_others(result.others)}*")
     out.append("")
     return "\n".join(out)
+
+
+def _others(cores) -> str:
+    if cores is None:
+        return "CPU use of other processes unknown"
+    busy = " - **busy machine: noisy figures**" if cores > BUSY_CORES else ""
+    return f"other processes used {cores:.2f} of {_cores()} cores meanwhile{busy}"
+
+
+def _quiet(cores) -> str:
+    if cores is None:
+        return "unknown"
+    return f"{'busy' if cores > BUSY_CORES else 'quiet'} ({cores:.2f} other cores)"
 
 
 def render(results: list, *, mode: str, argv: list, started: _dt.datetime, seconds: float,
@@ -148,9 +169,9 @@ def render(results: list, *, mode: str, argv: list, started: _dt.datetime, secon
     out += ["", "## How to read", "", RULES, "", "## Targets", ""]
     if targets:
         out.append(markdown_table(
-            ["case", "target", "value", "limit", "verdict"],
+            ["case", "target", "value", "limit", "verdict", "machine during the case"],
             [[f"`{r.name}`", t.name, t.fmt(t.value), f"{t.op} {t.fmt(t.limit)}",
-              f"**{t.verdict}**"] for r, t in targets]))
+              f"**{t.verdict}**", _quiet(r.others)] for r, t in targets]))
     else:
         out.append("(no targets in this run)")
     others = [r for r in results if r.status != "ok"]

@@ -19,6 +19,7 @@
 from __future__ import annotations
 
 import cProfile
+import os
 import pstats
 import time
 from collections.abc import Callable, Sequence
@@ -27,7 +28,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 __all__ = ["Timing", "Timings", "interleave", "time_once", "profiled", "cumulative",
-           "recall_at_k", "Target"]
+           "recall_at_k", "Target", "OtherLoad", "wait_until_quiet"]
 
 
 @dataclass
@@ -115,6 +116,49 @@ def cumulative(stats: pstats.Stats, file_suffix: str, function: str) -> float:
         if name == function and file.endswith(file_suffix):
             total += ct
     return total
+
+
+class OtherLoad:
+    """CPU used by *other* processes while a block runs, in cores (average):
+    all busy time from /proc/stat minus this process's own CPU time. The
+    machine is shared; a figure above ~0.3 core means the timings competed.
+    None where /proc/stat is unavailable."""
+
+    def __init__(self):
+        self._start = self._sample()
+
+    @staticmethod
+    def _sample():
+        try:
+            with open("/proc/stat") as f:
+                fields = [int(x) for x in f.readline().split()[1:]]
+        except (OSError, ValueError):
+            return None
+        busy = sum(fields) - fields[3] - (fields[4] if len(fields) > 4 else 0)  # minus idle, iowait
+        own = os.times()
+        return busy / os.sysconf("SC_CLK_TCK"), own.user + own.system, time.perf_counter()
+
+    def cores(self) -> float | None:
+        end = self._sample()
+        if self._start is None or end is None:
+            return None
+        busy, own, wall = (b - a for a, b in zip(self._start, end))
+        return max(0.0, (busy - own) / wall) if wall > 0 else None
+
+
+def wait_until_quiet(max_seconds: float, threshold: float, window: float = 3.0,
+                     log: Callable = print) -> float | None:
+    """Sleep in ``window``-second steps until other processes use under
+    ``threshold`` cores, at most ``max_seconds``; returns their last use."""
+    deadline = time.perf_counter() + max_seconds
+    others = None
+    while True:
+        probe = OtherLoad()
+        time.sleep(window)
+        others = probe.cores()
+        if others is None or others < threshold or time.perf_counter() >= deadline:
+            return others
+        log(f"   waiting: other processes use {others:.1f} cores")
 
 
 def recall_at_k(found, truth: np.ndarray, k: int) -> float:

@@ -23,6 +23,7 @@ when an input is absent.
 from __future__ import annotations
 
 import importlib
+import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -61,6 +62,7 @@ class Context:
     quick: bool = False
     repeat: int = 7
     n_timed: int = 200  # queries per timed call for per-query figures
+    cores: int = field(default_factory=lambda: len(os.sched_getaffinity(0)))
     log: Callable = print
     _memo: dict = field(default_factory=dict)
 
