@@ -15,9 +15,10 @@ True
 
 from __future__ import annotations
 
+import json
 import uuid
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -52,6 +53,7 @@ from .models import (
     OptimizersConfig,
     OptimizersConfigDiff,
     OptimizersStatusOneOf,
+    PayloadIndexInfo,
     PointIdsList,
     PointStruct,
     PointVectors,
@@ -82,7 +84,6 @@ class _Entry:
     wal: WalConfig
     on_disk_payload: bool
     metadata: dict | None
-    payload_schema: dict = field(default_factory=dict)
 
 
 def _diff(model_cls, value, name):
@@ -269,7 +270,8 @@ class Client(RecommendGroupsMixin):
                                         on_disk_payload=entry.on_disk_payload),
                 hnsw_config=entry.hnsw, optimizer_config=entry.optimizers,
                 wal_config=entry.wal, quantization_config=None, metadata=entry.metadata),
-            payload_schema=dict(entry.payload_schema),
+            payload_schema={k: PayloadIndexInfo(data_type=v["data_type"], points=v["points"])
+                            for k, v in entry.frame.payload_schema.items()},
         )
 
     # -- aliases -----------------------------------------------------------------
@@ -563,18 +565,48 @@ class Client(RecommendGroupsMixin):
 
     def query_batch_points(self, collection_name: str, requests, consistency=None,
                            timeout=None, **kwargs) -> list[QueryResponse]:
-        """Several QueryRequests; each answered as by query_points."""
+        """Several QueryRequests; n requests answer as n query_points calls.
+        Vector requests that share every other parameter (the filter above
+        all) run as one batch: the filter's masks once, one matrix product."""
         _no_extra(kwargs, "query_batch_points")
-        out = []
+        calls = []
         for r in requests:
             r = to_nbvec(r, QueryRequest, "requests[]")
             refuse(r.shard_key, "shard keys")
-            points = self._query(collection_name, r.query, r.using, r.filter, r.params,
-                                 r.limit or 10, r.offset, r.with_payload or False,
-                                 r.with_vector or False, r.score_threshold, r.lookup_from,
-                                 r.prefetch)
-            out.append(QueryResponse(points=list(points)))
-        return out
+            calls.append((r.query, r.using, r.filter, r.params, r.limit or 10, r.offset,
+                          r.with_payload or False, r.with_vector or False, r.score_threshold,
+                          r.lookup_from, r.prefetch))
+        return [QueryResponse(points=list(p)) for p in self._batch(collection_name, calls)]
+
+    def _batch(self, collection_name, calls: list) -> list:
+        """Answers of ``_query`` argument tuples, vector queries with equal
+        other arguments grouped into one batch search."""
+        answers: list = [None] * len(calls)
+        groups: dict = {}
+        for i, call in enumerate(calls):
+            kind, value = query_kind(call[0])
+            if kind == "vector" and call[9] is None and call[10] is None:
+                calls[i] = (value, *call[1:])
+                groups.setdefault(json.dumps([_jsonable(a) for a in call[1:]], sort_keys=True,
+                                             default=str), []).append(i)
+            else:
+                answers[i] = self._query(collection_name, *call)
+        frame = self._frame(collection_name) if groups else None
+        for members in groups.values():
+            (_, using, flt, params, limit, offset, with_payload, with_vectors, threshold,
+             _, _) = calls[members[0]]
+            name = check_name(using, frame._specs)
+            queries = np.concatenate([as_queries(calls[i][0], frame._specs[name].size, name)[0]
+                                      for i in members])
+            results = frame._search_arrays(
+                name, queries, frame._allowed(flt, None, None, None), limit=limit,
+                offset=offset or 0, score_threshold=threshold, with_payload=with_payload,
+                with_vectors=with_vectors, **{"exact": False, "hnsw_ef": None,
+                                              "indexed_only": False,
+                                              **search_params_kwargs(params)})
+            for i, res in zip(members, results):
+                answers[i] = res
+        return answers
 
     def search(self, collection_name: str, query_vector, query_filter=None,
                search_params=None, limit=10, offset=0, with_payload=True, with_vectors=False,
@@ -593,46 +625,50 @@ class Client(RecommendGroupsMixin):
 
     def search_batch(self, collection_name: str, requests, consistency=None, timeout=None,
                      **kwargs) -> list[list[ScoredPoint]]:
-        """Several SearchRequests; n requests equal n searches."""
+        """Several SearchRequests; n requests equal n searches (those sharing
+        a filter and parameters run as one batch)."""
         _no_extra(kwargs, "search_batch")
-        out = []
+        calls = []
         for r in requests:
             r = to_nbvec(r, SearchRequest, "requests[]")
             refuse(r.shard_key, "shard keys")
             name, vector = named_query_vector(r.vector)
-            out.append(list(self._query(collection_name, vector, name, r.filter, r.params,
-                                        r.limit, r.offset, r.with_payload or False,
-                                        r.with_vector or False, r.score_threshold, None, None)))
-        return out
+            if not isinstance(vector, (list, tuple, np.ndarray)):
+                raise InvalidRequest("search_batch: each request's vector is a list of numbers")
+            calls.append((vector, name, r.filter, r.params, r.limit, r.offset,
+                          r.with_payload or False, r.with_vector or False, r.score_threshold,
+                          None, None))
+        return [list(p) for p in self._batch(collection_name, calls)]
+
+    def explain(self, collection_name: str, query, using=None, query_filter=None,
+                search_params=None, limit=10, offset=None, score_threshold=None):
+        """How ``query_points`` with these arguments is answered, segment by
+        segment (nbvec's own; Qdrant has no such call). See VectorFrame.explain."""
+        frame = self._frame(collection_name)
+        kind, value = query_kind(query)
+        if kind == "id":
+            value, _ = self._vector_of_id(frame, value, check_name(using, frame._specs), None)
+        elif kind != "vector":
+            raise InvalidRequest("explain takes a vector or a point id as query")
+        return frame.explain(value, using=using, filter=query_filter, limit=limit,
+                             offset=offset or 0, score_threshold=score_threshold,
+                             **search_params_kwargs(search_params))
 
     # -- payload indexes ---------------------------------------------------------
     def create_payload_index(self, collection_name: str, field_name: str, field_schema=None,
                              field_type=None, wait=True, ordering=None, timeout=None, **kwargs):
         """Declare a payload field's type (reported in payload_schema)."""
         _no_extra(kwargs, "create_payload_index")
-        from .models import PayloadIndexInfo, PayloadSchemaType, UpdateResult, UpdateStatus
-
-        entry = self._entry(collection_name)
+        frame = self._frame(collection_name)
         schema = field_schema if field_schema is not None else field_type
         if schema is None:
             raise InvalidRequest("create_payload_index needs field_schema, e.g. 'keyword'")
-        kind = getattr(schema, "type", schema)
-        kind = PayloadSchemaType(getattr(kind, "value", kind))
-        if kind in (PayloadSchemaType.GEO, PayloadSchemaType.UUID):
-            raise UnsupportedFeature(f"{kind.value} payload indexes are not supported by nbvec")
-        entry.payload_schema[field_name] = PayloadIndexInfo(data_type=kind, points=0)
-        op = entry.frame._engine._next_operation()
-        return UpdateResult(operation_id=op, status=UpdateStatus.COMPLETED)
+        return frame.create_payload_index(field_name, schema)
 
     def delete_payload_index(self, collection_name: str, field_name: str, wait=True,
                              ordering=None, timeout=None, **kwargs):
         _no_extra(kwargs, "delete_payload_index")
-        from .models import UpdateResult, UpdateStatus
-
-        entry = self._entry(collection_name)
-        entry.payload_schema.pop(field_name, None)
-        op = entry.frame._engine._next_operation()
-        return UpdateResult(operation_id=op, status=UpdateStatus.COMPLETED)
+        return self._frame(collection_name).delete_payload_index(field_name)
 
     # -- REST --------------------------------------------------------------------
     def rest_request(self, method: str, path: str, body=None) -> dict:
@@ -642,6 +678,11 @@ class Client(RecommendGroupsMixin):
         from ._rest import handle
 
         return handle(self, method, path, body)
+
+
+def _jsonable(value):
+    """A request argument in a form json can compare (models dumped)."""
+    return value.model_dump(mode="json") if hasattr(value, "model_dump") else value
 
 
 def _no_extra(kwargs: dict, method: str) -> None:

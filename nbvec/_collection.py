@@ -317,10 +317,9 @@ class Collection:
                     parts.append((pos, rows, scores))
                     plan.scored = n_valid * len(q)
                 elif plan.strategy == "annoy":
-                    rows, scores, fallback = annoy_topk(metric, seg.indexes[name], q,
-                                                        seg.vectors[name], valid, k,
-                                                        plan.search_k, n_valid)
-                    plan.fallbacks = fallback
+                    rows, scores, plan.fallbacks, plan.scored = annoy_topk(
+                        metric, seg.indexes[name], q, seg.vectors[name], valid, k,
+                        plan.search_k, n_valid)
                     parts.append((pos, rows, scores))
                 plan.seconds = time.perf_counter() - t0 if timed else None
                 plans.append(plan)

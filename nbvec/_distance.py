@@ -45,11 +45,6 @@ class Metric:
     higher_is_better: bool
     annoy_metric: str
 
-    @property
-    def exact_in_blas(self) -> bool:
-        """Whether :meth:`scores` is already exact (dot products are)."""
-        return self.distance in (Distance.COSINE, Distance.DOT)
-
     def prepare(self, vectors: np.ndarray) -> np.ndarray:
         """Vectors as stored: float32, normalized for Cosine."""
         if self.distance is Distance.COSINE:

@@ -17,7 +17,7 @@ import pandas as pd
 
 from ._collection import Allowed, Collection
 from ._config import EngineConfig, vector_specs
-from ._errors import InvalidPointId, InvalidRequest, PointNotFound
+from ._errors import InvalidPointId, InvalidRequest, PointNotFound, UnsupportedFeature
 from ._filter import check_condition, compile_filter, segment_mask
 from ._html import frame_summary
 from ._ids import normalize_id, normalize_ids
@@ -211,6 +211,46 @@ class VectorFrame:
         names = [check_name(n, self._specs) for n in ([names] if isinstance(names, str) else names)]
         return self._on_selected(ids, filter, where, sys._getframe(1), lambda u, r: (
             self._engine.rewrite_vectors(_ids_at(self._engine, u, r), {}, {}, drop=names)))
+
+    def create_payload_index(self, field: str, schema) -> UpdateResult:
+        """Declare the type of payload field ``field`` (keyword, integer, float,
+        bool, text, datetime). Filters on it are then checked against that type
+        (a range on a keyword field is an InvalidFilter), and its value index
+        is built now rather than at the first filter."""
+        from ._filter._index import schema_name
+        from ._filter._rowset import rowset_of
+        from ._jsonpath import parse_path
+
+        parse_path(field)
+        kind = schema_name(schema)
+        if kind in ("geo", "uuid"):
+            raise UnsupportedFeature(f"{kind} payload indexes are not supported by nbvec")
+        with self._engine.lock:
+            self._payload_schema[field] = kind
+            for seg in self._engine.segments:
+                rowset_of(seg).values(field)
+            return self._result(self._engine._next_operation())
+
+    def delete_payload_index(self, field: str) -> UpdateResult:
+        """Forget the declared type of ``field``."""
+        with self._engine.lock:
+            self._payload_schema.pop(field, None)
+            return self._result(self._engine._next_operation())
+
+    @property
+    def payload_schema(self) -> dict:
+        """``{field: {"data_type": type, "points": points with a value there}}``."""
+        from ._filter._rowset import rowset_of
+
+        out = {}
+        with self._engine.lock:
+            for field, kind in self._payload_schema.items():
+                points = 0
+                for seg in self._engine.segments:
+                    rows = np.unique(rowset_of(seg).values(field).raw_rows)
+                    points += int(seg.live_mask()[rows].sum())
+                out[field] = {"data_type": kind, "points": points}
+        return out
 
     def optimize(self, *, index_now: bool = False) -> list[str]:
         """Run due optimizations (they also run after each write); with
@@ -457,6 +497,24 @@ class VectorFrame:
         if len(unique) == len(ids):
             return out
         return out[[position[p] for p in ids]]
+
+    def explain(self, query, *, using=None, filter=None, where=None, params=None, limit=10,
+                offset=0, score_threshold=None, exact=False, hnsw_ef=None, indexed_only=False):
+        """Run the search and say how each segment answered it (strategy and
+        why, filter cardinality, points scored, hits returned, time); renders
+        as a table in a notebook, ``.to_pandas()`` for a DataFrame."""
+        from ._explain import explain_outcome
+
+        name = check_name(using, self._specs)
+        queries, _ = as_queries(query, self._specs[name].size, name)
+        allowed = self._allowed(filter, where, params, sys._getframe(1))
+        with self._engine.lock:
+            outcome = self._engine.search(
+                name, queries, limit=_positive_int(limit, "limit"),
+                offset=_nonneg_int(offset or 0, "offset"), score_threshold=score_threshold,
+                exact=bool(exact), hnsw_ef=hnsw_ef, indexed_only=bool(indexed_only),
+                allowed=allowed, timed=True)
+        return explain_outcome(outcome)
 
     def _condition(self, filter, where, params, frame):
         """The compiled filter (Qdrant filter AND ``where``), checked against the

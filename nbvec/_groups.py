@@ -178,7 +178,7 @@ def grouped_search(frame, name, *, group_by, limit, group_size, score_threshold,
         seg_pos, rows, scores, _ = cand
         members = np.concatenate([m for _, m in selected]) if selected else np.empty(0, int)
         hit_scores = scores[members]
-        if query is not None and not metric.exact_in_blas and len(members):
+        if query is not None and len(members):  # pair scores, as plain search gives them
             vecs = np.stack([segments[p].vectors[name][r]
                              for p, r in zip(seg_pos[members].tolist(), rows[members].tolist())])
             hit_scores = metric.pair_scores(metric.prepare(query), vecs[None])[0]

@@ -69,14 +69,14 @@ def exact_topk(metric: Metric, queries, vectors, sqnorms, valid, k: int):
         if mask is not None:
             key[:, mask] = _NEG
         pos = _topk_from_keys(key, kk)
-        if metric.exact_in_blas:
-            scores = key[np.arange(len(q))[:, None], pos]
-            scores = scores if metric.higher_is_better else -scores
-        else:  # BLAS-expanded distances: re-score the winners exactly, re-sort
-            scores = metric.pair_scores(q, vectors[pos])
-            order = np.argsort(-metric.key(scores), axis=1, kind="stable")
-            r = np.arange(len(q))[:, None]
-            pos, scores = pos[r, order], scores[r, order]
+        # Re-score the winners pair by pair: exact for the BLAS-expanded
+        # distances, and the same float32 sums whether a query came alone or
+        # in a batch (a matrix product rounds differently from a matrix-vector
+        # one), so n batched searches equal n single ones to the bit.
+        scores = metric.pair_scores(q, vectors[pos])
+        order = np.argsort(-metric.key(scores), axis=1, kind="stable")
+        r = np.arange(len(q))[:, None]
+        pos, scores = pos[r, order], scores[r, order]
         out_scores[lo : lo + len(q)] = scores
         out_rows[lo : lo + len(q)] = pos if rows is None else rows[pos]
     return out_rows, out_scores
@@ -105,7 +105,8 @@ def annoy_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: in
     pass ``valid`` is far below the valid share of the segment — the sign of a
     filter whose matches lie away from the query (e.g. a category that selects
     other clusters), where post-filtering loses recall.
-    Returns (rows, scores, n_fallback).
+    Returns (rows, scores, n_fallback, n_scored): n_scored counts the
+    (query, point) pairs scored exactly, re-scoring and fallbacks included.
     """
     n_valid = int(valid.sum()) if n_valid is None else n_valid
     kk = min(k, n_valid)
@@ -113,7 +114,7 @@ def annoy_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: in
     rows = np.full((m, kk), -1, dtype=np.int64)
     scores = np.full((m, kk), np.nan, dtype=np.float32)
     if kk == 0:
-        return rows, scores, 0
+        return rows, scores, 0, 0
     want, search_k = annoy_plan(kk, n_valid, index.n_items, search_k)
     found = index.query(queries, want, search_k)
     width = max((len(f) for f in found), default=0)
@@ -136,7 +137,8 @@ def annoy_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: in
         fb = np.flatnonzero(suspicious)
         r, sc = exact_topk(metric, queries[fb], vectors[: len(valid)], None, valid, kk)
         rows[fb], scores[fb] = r, sc
-    return rows, scores, int(suspicious.sum())
+    n_fallback = int(suspicious.sum())
+    return rows, scores, n_fallback, int(ok.sum()) + n_fallback * n_valid
 
 
 @dataclass
