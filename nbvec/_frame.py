@@ -715,16 +715,20 @@ def _lookup_function(with_lookup):
     if isinstance(with_lookup, pd.DataFrame):
         frame = with_lookup
 
+        if not frame.index.is_unique:
+            raise InvalidRequest("with_lookup: the DataFrame's index (the point ids) has "
+                                 "repeated values; each group id must name one row")
+
         def from_frame(group_ids):
             from .models import Record
 
             index = set(frame.index.tolist())
             out = {}
-            for gid in group_ids:
+            for gid in group_ids:  # one row per returned group, `limit` at most
                 if gid in index:
-                    row = frame.loc[gid]
-                    payload = {k: v for k, v in row.to_dict().items() if not _is_missing(v)}
-                    out[gid] = Record(id=gid, payload=payload)
+                    row = frame.loc[[gid]].to_dict("records")[0]  # keeps ints as ints
+                    payload = {k: v for k, v in row.items() if not _is_missing(v)}
+                    out[gid] = Record(id=gid, payload=to_json_object(payload))
             return out
 
         return from_frame

@@ -29,20 +29,29 @@ __all__ = ["group_values", "select_groups", "is_complete"]
 
 def group_values(seg, group_by: str, rows: np.ndarray):
     """For segment ``rows`` (sorted): (positions into ``rows``, group values)
-    for every int or str value at ``group_by`` (arrays contribute each element)."""
+    for every keyword or integer value at ``group_by``; an array contributes
+    each distinct element. As in Qdrant, a point whose value holds anything
+    else (a float, a bool, an object, a null in an array) joins no group."""
     pv = rowset_of(seg).values(group_by)
+    bad = np.concatenate([pv.floats.rows, pv.bools.rows, pv.other_rows,
+                          pv.raw_rows[pv.raw_null & (pv.raw_count > 0)]])
+    big = pv.bigs.values
+    big_ok = np.array([0 <= v < 2**64 for v in big.tolist()], dtype=bool)  # few: ints past int64
+    bad = np.concatenate([bad, pv.bigs.rows[~big_ok]])
     pos, vals = [], []
-    for bucket in (pv.ints, pv.strs):
-        if len(bucket.rows) == 0:
+    for b_rows, b_vals in ((pv.ints.rows, pv.ints.values), (pv.strs.rows, pv.strs.values),
+                           (pv.bigs.rows[big_ok], big[big_ok])):
+        if len(b_rows) == 0 or len(rows) == 0:
             continue
-        at = np.searchsorted(rows, bucket.rows)
-        at = np.minimum(at, len(rows) - 1) if len(rows) else at
-        hit = (rows[at] == bucket.rows) if len(rows) else np.zeros(len(at), bool)
+        at = np.minimum(np.searchsorted(rows, b_rows), len(rows) - 1)
+        hit = (rows[at] == b_rows) & ~np.isin(b_rows, bad)
         pos.append(at[hit])
-        vals.append(bucket.values[hit].astype(object))
+        vals.append(b_vals[hit].astype(object))
     if not pos:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
-    return np.concatenate(pos), np.concatenate(vals)
+    pairs = pd.DataFrame({"pos": np.concatenate(pos), "value": np.concatenate(vals)})
+    pairs = pairs.drop_duplicates()  # ["a", "a"] puts a point in group "a" once
+    return pairs["pos"].to_numpy(dtype=np.int64), pairs["value"].to_numpy(dtype=object)
 
 
 def select_groups(codes: np.ndarray, keys: np.ndarray, limit: int, group_size: int):

@@ -64,10 +64,13 @@ class GroupResults(list):
 
     def to_pandas(self) -> pd.DataFrame:
         """Tidy: one row per hit — group_id, rank (0 = best in group), id, score,
-        payload columns (and ``lookup.<key>`` columns when groups have a lookup)."""
+        payload columns (and ``lookup.<key>`` columns when groups have a lookup);
+        payload keys named rank or group_id come out as ``payload.<key>``."""
         frames = []
         for g in self:
             f = Results(g.hits).to_pandas()
+            f = f.rename(columns={c: f"payload.{c}" for c in ("rank", "group_id")
+                                  if c in f.columns})
             f.insert(0, "rank", range(len(f)))
             f.insert(0, "group_id", [g.id] * len(f))
             if g.lookup is not None:
