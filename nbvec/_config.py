@@ -82,7 +82,7 @@ class EngineConfig:
     n_trees: int = 50
     seed: int = 0
     target_recall: float = 0.95
-    recall_margin: float = 0.01
+    recall_margin: float = 0.03
     calibration_queries: int = 200
     n_jobs: int = -1
     progress: bool = True

@@ -758,7 +758,7 @@ def _valid_id(value) -> bool:
 
 
 def _is_missing(value) -> bool:
-    try:
-        return bool(pd.isna(value))
-    except (TypeError, ValueError):
+    """A missing cell (NaN, None, NA, NaT); lists and arrays are values."""
+    if isinstance(value, (list, tuple, dict, np.ndarray)):
         return False
+    return bool(pd.isna(value))

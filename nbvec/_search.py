@@ -115,6 +115,8 @@ def annoy_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: in
     scores = np.full((m, kk), np.nan, dtype=np.float32)
     if kk == 0:
         return rows, scores, 0, 0
+    if n_valid == index.n_items:  # nothing to filter out: the short path
+        return _annoy_all_valid(metric, index, queries, vectors, valid, kk, search_k, n_valid)
     want, search_k = annoy_plan(kk, n_valid, index.n_items, search_k)
     found = index.query(queries, want, search_k)
     width = max((len(f) for f in found), default=0)
@@ -139,6 +141,27 @@ def annoy_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: in
         rows[fb], scores[fb] = r, sc
     n_fallback = int(suspicious.sum())
     return rows, scores, n_fallback, int(ok.sum()) + n_fallback * n_valid
+
+
+def _annoy_all_valid(metric, index, queries, vectors, valid, k, search_k, n_valid):
+    """annoy_topk when every indexed row is valid: k candidates per query,
+    re-scored exactly; a query annoy leaves short is answered exactly."""
+    found = index.query(queries, k, search_k)
+    lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
+    short = lengths < k
+    if short.any():
+        found = [f if len(f) == k else [0] * k for f in found]
+    cand = np.array(found, dtype=np.int64).reshape(len(queries), k)
+    scores = metric.pair_scores(queries, vectors[cand])
+    order = np.argsort(-metric.key(scores), axis=1, kind="stable")
+    r = np.arange(len(queries))[:, None]
+    rows, scores = cand[r, order], scores[r, order]
+    n_fallback = int(short.sum())
+    if n_fallback:
+        fb = np.flatnonzero(short)
+        rows[fb], scores[fb] = exact_topk(metric, queries[fb], vectors[: len(valid)], None,
+                                          valid, k)
+    return rows, scores, n_fallback, cand.size + n_fallback * n_valid
 
 
 @dataclass
