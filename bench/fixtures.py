@@ -3,7 +3,10 @@ data sets, VectorFrames built from them, raw annoy forests; plus the few
 looks into engine internals the benchmarks need (segments, plans, a forced
 search_k), kept here so that cases read only public-looking helpers.
 
-Sizes: the full run uses 100k points for the large sets, ``--quick`` 20k.
+Sizes: the full run uses 100k points for the large sets, ``--quick`` 20k;
+comparisons with qdrant-client's local mode use the first ``qdrant_n``
+points (100k, quick 2k) because its filters and groups run point by point
+in Python.
 20k x 100 floats (7,812 KB) is under the default ``full_scan_threshold``
 (10,000 KB) and ``indexing_threshold`` (20,000 KB), so a quick run lowers
 both to 1,000 KB for the large sets: the same code path (one sealed,
@@ -15,6 +18,7 @@ from __future__ import annotations
 from contextlib import contextmanager
 
 import numpy as np
+import pandas as pd
 
 from nbvec import VectorFrame
 
@@ -23,7 +27,9 @@ from .baselines import annoy_forest
 from .runner import time_once
 
 __all__ = ["large_n", "frame_options", "clustered", "clustered_frame", "clustered_forest",
-           "uniform_large", "build_frame", "sealed_segments", "plans", "forced_search_k"]
+           "uniform_large", "build_frame", "clustered_payload", "payload_frame", "qdrant_n",
+           "qdrant_local", "qdrant_frame", "sealed_segments", "plans", "forced_search_k",
+           "group_passes"]
 
 QUICK_THRESHOLDS = {"indexing_threshold": 1000, "full_scan_threshold": 1000}
 
@@ -41,11 +47,14 @@ def frame_options(ctx, large: bool = True) -> dict:
     return opts
 
 
-def build_frame(ds, **options) -> tuple[float, VectorFrame]:
-    """(seconds, frame): one ``upsert`` of every point, ids 0..n-1; the
-    optimizer seals and indexes synchronously inside that call."""
+def build_frame(ds, payload=None, n=None, **options) -> tuple[float, VectorFrame]:
+    """(seconds, frame): one ``upsert`` of every point (the first ``n``),
+    ids 0..n-1, with ``payload`` (a DataFrame, one row per point) if given;
+    the optimizer seals and indexes synchronously inside that call."""
+    n = ds.n if n is None else n
     vf = VectorFrame(ds.d, "Cosine", **options)
-    seconds, _ = time_once(lambda: vf.upsert(np.arange(ds.n), ds.base))
+    rows = None if payload is None else payload.iloc[:n].reset_index(drop=True)
+    seconds, _ = time_once(lambda: vf.upsert(np.arange(n), ds.base[:n], rows))
     return seconds, vf
 
 
@@ -77,6 +86,97 @@ def clustered_forest(ctx):
         return annoy_forest(clustered(ctx).unit_base, cfg.n_trees, cfg.seed, cfg.n_jobs)
 
     return ctx.fixture("clustered-forest", make)
+
+
+# -- payload, and qdrant-client's local mode on the same points ------------------------
+QDRANT_COLLECTION = "bench"
+QDRANT_N = 100_000  # points loaded into qdrant-client's local mode in a full run
+
+
+def clustered_payload(ctx) -> pd.DataFrame:
+    """Payload of the clustered set, one row per point (seeded):
+
+    - ``r``: integer 0..999 drawn independently of the vectors (``r < t``
+      selects t/1000 of the points, scattered over every cluster);
+    - ``cluster``: the point's cluster 0..999 (``cluster < c`` selects whole
+      clusters, about c/1000 of the points);
+    - ``doc``: keyword "d0".."d999" drawn independently (about 1,000 groups);
+    - ``topic``: keyword "t0".."t19" = cluster mod 20 (20 big groups, each
+      of whole clusters).
+    """
+    def make():
+        ds = clustered(ctx)
+        labels = ds.extra["labels"]
+        rng = np.random.default_rng(datasets.SEED + 10)
+        r = rng.integers(0, 1000, ds.n)
+        doc = rng.integers(0, 1000, ds.n)
+        return pd.DataFrame({"r": r, "cluster": labels,
+                             "doc": pd.Series(doc).map("d{}".format).to_numpy(object),
+                             "topic": pd.Series(labels % 20).map("t{}".format).to_numpy(object)})
+
+    return ctx.fixture("clustered-payload", make)
+
+
+def payload_frame(ctx) -> tuple[float, VectorFrame]:
+    """(build seconds, frame) of the clustered set with :func:`clustered_payload`."""
+    def make():
+        ds = clustered(ctx)
+        ctx.log(f"  building the {ds.shape} clustered VectorFrame with payload ...")
+        return build_frame(ds, clustered_payload(ctx), **frame_options(ctx))
+
+    return ctx.fixture("payload-frame", make)
+
+
+def qdrant_n(ctx) -> int:
+    return min(2_000 if ctx.quick else QDRANT_N, large_n(ctx))
+
+
+def qdrant_records(ctx, n: int) -> list[dict]:
+    """The first ``n`` payload rows as plain dicts (Python ints and strings)."""
+    return clustered_payload(ctx).iloc[:n].to_dict("records")
+
+
+def qdrant_local(ctx):
+    """(load seconds, ``QdrantClient(":memory:")``) holding the first
+    :func:`qdrant_n` clustered points with their payload in collection
+    ``QDRANT_COLLECTION`` (Cosine, ids 0..n-1), upserted in batches of 1,000."""
+    def make():
+        from qdrant_client import QdrantClient
+        from qdrant_client import models as qm
+
+        ds, n = clustered(ctx), qdrant_n(ctx)
+        ctx.log(f"  loading {n:,} points into qdrant-client's local mode ...")
+        records = qdrant_records(ctx, n)
+        qc = QdrantClient(":memory:")
+        qc.create_collection(QDRANT_COLLECTION, vectors_config=qm.VectorParams(
+            size=ds.d, distance=qm.Distance.COSINE))
+
+        def load():
+            for lo in range(0, n, 1000):
+                hi = min(n, lo + 1000)
+                qc.upsert(QDRANT_COLLECTION, points=qm.Batch(
+                    ids=list(range(lo, hi)), vectors=ds.base[lo:hi].tolist(),
+                    payloads=records[lo:hi]))
+
+        seconds, _ = time_once(load)
+        return seconds, qc
+
+    return ctx.fixture("qdrant-local", make)
+
+
+def qdrant_frame(ctx) -> VectorFrame:
+    """The nbvec frame compared with :func:`qdrant_local`: the same first
+    ``qdrant_n`` points and payload (the payload frame itself when that is
+    all of them)."""
+    n = qdrant_n(ctx)
+    if n == large_n(ctx):
+        return payload_frame(ctx)[1]
+
+    def make():
+        ds = clustered(ctx)
+        return build_frame(ds, clustered_payload(ctx), n=n, **frame_options(ctx))[1]
+
+    return ctx.fixture("qdrant-frame", make)
 
 
 # -- engine internals the benchmarks read ---------------------------------------
@@ -120,3 +220,30 @@ def forced_search_k(vf, search_k: int):
     finally:
         for cal, old in saved:
             cal.default_search_k = old
+
+
+@contextmanager
+def group_passes(vf):
+    """Count how grouped searches on ``vf`` were answered: yields a dict whose
+    ``searches`` counts the planner searches (the fetch-more rounds) and
+    ``exact`` the exact grouped passes (``nbvec._groups._candidates_exact``)."""
+    import nbvec._groups as groups
+
+    counts = {"searches": 0, "exact": 0}
+    engine, exact = vf._engine, groups._candidates_exact
+    search = engine.search
+
+    def counted_search(*args, **kwargs):
+        counts["searches"] += 1
+        return search(*args, **kwargs)
+
+    def counted_exact(*args, **kwargs):
+        counts["exact"] += 1
+        return exact(*args, **kwargs)
+
+    engine.search, groups._candidates_exact = counted_search, counted_exact
+    try:
+        yield counts
+    finally:
+        del engine.search
+        groups._candidates_exact = exact

@@ -30,7 +30,7 @@ from ._errors import PointNotFound
 from ._filter import segment_mask
 from ._optimizer import build_sealed, plan_optimizations, seal_rows_split
 from ._payload import Column, concat_batches
-from ._planner import plan_segment
+from ._planner import SegmentPlan, plan_segment
 from ._search import annoy_topk, exact_topk, merge_hits
 from ._segment import Segment
 
@@ -265,7 +265,6 @@ class Collection:
         (higher is better), one exact pass over the allowed points of every
         segment (for scores no index can answer, e.g. best_score)."""
         from ._distance import metric_for
-        from ._planner import SegmentPlan
 
         higher = metric_for("Dot")  # ordering and threshold: higher is better
         k = offset + limit
@@ -306,6 +305,9 @@ class Collection:
             parts, plans = [], []
             for pos, seg in enumerate(segments):
                 t0 = time.perf_counter() if timed else 0.0
+                if seg.n == 0:  # the fresh appendable segment, typically
+                    plans.append(SegmentPlan("skip", None, "empty segment"))
+                    continue
                 valid, n_valid = self.allowed_rows(seg, name, allowed)
                 plan = plan_segment(seg, name, k, n_valid, exact=exact, hnsw_ef=hnsw_ef,
                                     indexed_only=indexed_only, config=self.config)

@@ -43,6 +43,9 @@ def explain_outcome(outcome) -> Explanation:
     returned = np.bincount(hits.seg[hits.seg >= 0].ravel(), minlength=len(outcome.segments))
     out = Explanation()
     for pos, (seg, plan) in enumerate(zip(outcome.segments, outcome.plans)):
+        index = next(iter(seg.indexes.values()), None)
+        if plan.strategy == "annoy" and index is not None and index.calibration is not None:
+            plan.predicted_recall = index.calibration.predicted_recall(plan.search_k)
         out.append({
             "segment": seg.uid,
             "points": seg.live_count,

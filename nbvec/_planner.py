@@ -29,7 +29,7 @@ class SegmentPlan:
     strategy: str  # "exact" | "annoy" | "skip"
     search_k: int | None
     reason: str
-    predicted_recall: float | None = None
+    predicted_recall: float | None = None  # filled in by explain()
     candidates: int = 0  # searchable rows (live, with the vector, passing the filter)
     fallbacks: int = 0  # queries that annoy left short and exact search answered
     scored: int = 0  # (query, point) pairs scored exactly (exact plans)
@@ -65,7 +65,5 @@ def plan_segment(seg, name: str, k: int, n_candidates: int, *, exact: bool, hnsw
                f"search_k={filtered_k:,}" if share < 1 else
                f"an exact scan is cheaper than annoy at search_k={filtered_k:,}")
         return SegmentPlan("exact", None, why)
-    cal = index.calibration
     return SegmentPlan("annoy", search_k, "calibrated index" + (
-        f", post-filtered with {want} candidates" if want > 2 * k else ""),
-        cal.predicted_recall(search_k) if cal else None)
+        f", post-filtered with {want} candidates" if want > 2 * k else ""))

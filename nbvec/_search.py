@@ -147,6 +147,11 @@ def _annoy_all_valid(metric, index, queries, vectors, valid, k, search_k, n_vali
     """annoy_topk when every indexed row is valid: k candidates per query,
     re-scored exactly; a query annoy leaves short is answered exactly."""
     found = index.query(queries, k, search_k)
+    if len(found) == 1 and len(found[0]) == k:  # one query: no matrices to build
+        cand = np.array(found[0], dtype=np.int64)
+        scores = metric.pair_scores(queries, vectors[cand][None])
+        order = np.argsort(-metric.key(scores[0]), kind="stable")
+        return cand[order][None], scores[:, order], 0, k
     lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
     short = lengths < k
     if short.any():

@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["Case", "Context", "Section", "Skip", "case", "all_cases", "MODULES"]
 
-MODULES = ("core",)
+MODULES = ("core", "filters", "recommend_groups")
 
 
 class Skip(Exception):
