@@ -140,58 +140,64 @@ def _within_limit(t) -> float:
 
 
 # -- 1. recall and latency per selectivity -------------------------------------------------
+def _selectivity_row(ctx, f: KeyBelow, vf, qc, qf) -> dict:
+    """Recall, plan, latencies and the qdrant-client comparison of one filter."""
+    ds, payload = fixtures.clustered(ctx), fixtures.clustered_payload(ctx)
+    qs, all_q, few = ds.queries[: ctx.n_timed], ds.queries, ds.queries[: QDRANT_CALLS + 1]
+    flt, match = f.model(), f.rows(payload)
+    truth = filtered_truth(ds.base, match, all_q)
+    got = recall(ids_of(vf.search(q, filter=flt, limit=K, with_payload=False) for q in all_q),
+                 truth)
+    plan, why = plan_of(vf, all_q, filter=flt)
+    gathered, k = ds.unit_base[match], min(K, len(match) - 1)
+    t = interleave({
+        "filter": lambda: [vf.search(q, filter=flt, limit=K) for q in qs],
+        "where": lambda: [vf.search(q, where=f.where, params=f.params, limit=K) for q in qs],
+        "exact": lambda: [match[numpy_topk(gathered, q, k)] for q in qs],
+        "unfiltered": lambda: [vf.search(q, limit=K) for q in qs],
+    }, ctx.repeat, per=len(qs))
+    cold = np.median([time_once(lambda i=i: vf.search(qs[i], filter=f.model(-1 - i),
+                                                      limit=K))[0] for i in range(5)])
+    # qdrant-client's local mode, over its first n_q points (all of them in a full run)
+    q_match, q_flt = f.rows(payload, fixtures.qdrant_n(ctx)), f.qdrant()
+    answers: dict = {}
+    qt = per_query_rounds({
+        "nbvec": lambda q: [p.id for p in qf.search(q, filter=flt, limit=K)],
+        "qdrant": lambda q: [p.id for p in qc.query_points(
+            fixtures.QDRANT_COLLECTION, query=q.tolist(), query_filter=q_flt, limit=K).points],
+    }, few, answers)
+    q_truth = filtered_truth(ds.base, q_match, few) if len(q_match) else [[]] * len(few)
+    return dict(matches=len(match), recall=got, plan=plan, reasons=why, t=t, cold=cold, qt=qt,
+                q_recall=recall(answers["qdrant"], q_truth),
+                nb_recall=recall(answers["nbvec"], q_truth))
+
+
 @case("filtered-search", "Filtered search: recall and latency by selectivity, vs qdrant-client")
 def filtered_search(ctx):
     need_qdrant()
     ds = fixtures.clustered(ctx)
-    payload = fixtures.clustered_payload(ctx)
     seconds, vf = fixtures.payload_frame(ctx)
     load_s, qc = fixtures.qdrant_local(ctx)
     qf, n_q = fixtures.qdrant_frame(ctx), fixtures.qdrant_n(ctx)
-    xb, qs, all_q = ds.unit_base, ds.queries[: ctx.n_timed], ds.queries
-    few = ds.queries[: QDRANT_CALLS + 1]
+    qs, all_q = ds.queries[: ctx.n_timed], ds.queries
     rows, targets, reasons, speedups = [], [], {}, []
     for kind, share in itertools.product(KINDS, SHARES):
-        f = KeyBelow(kind, share)
-        flt, match = f.model(), f.rows(payload)
-        truth = filtered_truth(ds.base, match, all_q)
-        got = recall(ids_of(vf.search(q, filter=flt, limit=K, with_payload=False)
-                            for q in all_q), truth)
-        plan, why = plan_of(vf, all_q, filter=flt)
-        for w in why:
+        m = _selectivity_row(ctx, KeyBelow(kind, share), vf, qc, qf)
+        t, qt = m["t"], m["qt"]
+        for w in m["reasons"]:
             reasons.setdefault(w, []).append(f"{kind} {share:.1%}")
-        gathered, k = xb[match], min(K, len(match) - 1)
-        t = interleave({
-            "filter": lambda: [vf.search(q, filter=flt, limit=K) for q in qs],
-            "where": lambda: [vf.search(q, where=f.where, params=f.params, limit=K) for q in qs],
-            "exact": lambda: [match[numpy_topk(gathered, q, k)] for q in qs],
-            "unfiltered": lambda: [vf.search(q, limit=K) for q in qs],
-        }, ctx.repeat, per=len(qs))
-        cold = np.median([time_once(lambda i=i: vf.search(qs[i], filter=f.model(-1 - i),
-                                                          limit=K))[0] for i in range(5)])
-        # qdrant-client's local mode, on its first n_q points (all of them in a full run)
-        q_match, q_flt = f.rows(payload, n_q), f.qdrant()
-        answers: dict = {}
-        qt = per_query_rounds({
-            "nbvec": lambda q: [p.id for p in qf.search(q, filter=flt, limit=K)],
-            "qdrant": lambda q: [p.id for p in qc.query_points(
-                fixtures.QDRANT_COLLECTION, query=q.tolist(), query_filter=q_flt,
-                limit=K).points],
-        }, few, answers)
-        q_truth = filtered_truth(ds.base, q_match, few) if len(q_match) else [[]] * len(few)
         speedup = qt.ratio("qdrant", "nbvec")
         speedups.append(speedup)
         ratio = _within_limit(t)
         limit = 1.5 * min(t["exact"].median, t["unfiltered"].median) + SLACK
-        rows.append([kind, f"{share:.1%} ({len(match):,})", plan, fmt_recall(got),
-                     fmt_time(t["filter"].median), fmt_time(t["where"].median), fmt_time(cold),
-                     fmt_time(t["exact"].median), fmt_time(t["unfiltered"].median),
-                     fmt_time(limit), fmt_ratio(ratio), fmt_time(qt["qdrant"].median),
-                     f"{speedup:,.0f}x",
-                     f"{fmt_recall(recall(answers['qdrant'], q_truth))} / "
-                     f"{fmt_recall(recall(answers['nbvec'], q_truth))}"])
+        rows.append([kind, f"{share:.1%} ({m['matches']:,})", m["plan"], fmt_recall(m["recall"]),
+                     fmt_time(t["filter"].median), fmt_time(t["where"].median),
+                     fmt_time(m["cold"]), fmt_time(t["exact"].median),
+                     fmt_time(t["unfiltered"].median), fmt_time(limit), fmt_ratio(ratio),
+                     fmt_time(qt["qdrant"].median), f"{speedup:,.0f}x",
+                     f"{fmt_recall(m['q_recall'])} / {fmt_recall(m['nb_recall'])}"])
         name = f"{kind} filter {share:.1%}"
-        targets.append(Target(f"{name}: recall@10", got, ">=", 0.95))
+        targets.append(Target(f"{name}: recall@10", m["recall"], ">=", 0.95))
         targets.append(Target(f"{name}: latency / (1.5 x best reference + 0.1 ms)", ratio,
                               "<=", 1.0, "x"))
     targets.append(Target("qdrant-client local mode / nbvec, slowest filter above",
@@ -274,36 +280,41 @@ def client_collection(ctx) -> tuple[float, Client]:
     return ctx.fixture("clustered-client", make)
 
 
-@case("filtered-batch", "A batch of 100 searches sharing a 1% filter vs 100 single calls")
-def filtered_batch(ctx):
+def _batch_rows(ctx, kind: str, vf, client) -> list:
+    """[(face, plan, Timings, same answers)] for 100 queries sharing one 1% filter."""
     ds = fixtures.clustered(ctx)
-    _, vf = fixtures.payload_frame(ctx)
-    seconds, client = client_collection(ctx)
     queries = ds.queries[:BATCH]
     lists = queries.tolist()
+    flt = KeyBelow(kind, BATCH_SHARE).model()
+    plan, _ = plan_of(vf, queries, filter=flt)
+    requests = [nm.QueryRequest(query=q, filter=flt, limit=K, with_payload=True) for q in lists]
+    faces = {
+        "VectorFrame": {
+            "single": lambda: [vf.search(q, filter=flt, limit=K) for q in queries],
+            "batch": lambda: vf.search(queries, filter=flt, limit=K)},
+        "Client": {
+            "single": lambda: [client.query_points("bench", query=q, query_filter=flt, limit=K,
+                                                   with_payload=True).points for q in lists],
+            "batch": lambda: [r.points for r in client.query_batch_points("bench", requests)]},
+    }
+    out = []
+    for face, runs in faces.items():
+        same = ids_of(runs["single"]()) == ids_of(runs["batch"]())
+        out.append((face, plan, interleave(runs, 2 * ctx.repeat), same))
+    return out
+
+
+@case("filtered-batch", "A batch of 100 searches sharing a 1% filter vs 100 single calls")
+def filtered_batch(ctx):
+    ds, payload = fixtures.clustered(ctx), fixtures.clustered_payload(ctx)
+    _, vf = fixtures.payload_frame(ctx)
+    seconds, client = client_collection(ctx)
     rows, targets = [], []
     for kind in KINDS:
         f = KeyBelow(kind, BATCH_SHARE)
-        flt, matches = f.model(), len(f.rows(fixtures.clustered_payload(ctx)))
-        plan, _ = plan_of(vf, queries, filter=flt)
-        requests = [nm.QueryRequest(query=q, filter=flt, limit=K, with_payload=True)
-                    for q in lists]
-        faces = {
-            "VectorFrame": {
-                "single": lambda: [vf.search(q, filter=flt, limit=K) for q in queries],
-                "batch": lambda: vf.search(queries, filter=flt, limit=K)},
-            "Client": {
-                "single": lambda: [client.query_points("bench", query=q, query_filter=flt,
-                                                       limit=K, with_payload=True).points
-                                   for q in lists],
-                "batch": lambda: [r.points for r in client.query_batch_points("bench",
-                                                                            requests)]},
-        }
-        for face, runs in faces.items():
-            same = ids_of(runs["single"]()) == ids_of(runs["batch"]())
-            t = interleave(runs, 2 * ctx.repeat)
+        for face, plan, t, same in _batch_rows(ctx, kind, vf, client):
             ratio = t.ratio("single", "batch")
-            rows.append([face, f"{kind} {f.label()} ({matches:,})", plan,
+            rows.append([face, f"{kind} {f.label()} ({len(f.rows(payload)):,})", plan,
                          fmt_time(t["single"].median), fmt_time(t["batch"].median),
                          fmt_ratio(ratio), "yes" if same else "**no**"])
             targets.append(Target(f"{face}: {BATCH} single calls / one batch, {kind} 1% filter",
