@@ -15,6 +15,7 @@ annoy-indexed segment) as the full run, at a fifth of the size.
 
 from __future__ import annotations
 
+import warnings
 from contextlib import contextmanager
 
 import numpy as np
@@ -28,7 +29,7 @@ from .runner import time_once
 
 __all__ = ["large_n", "frame_options", "clustered", "clustered_frame", "clustered_forest",
            "uniform_large", "build_frame", "clustered_payload", "payload_frame", "qdrant_n",
-           "qdrant_local", "qdrant_frame", "sealed_segments", "plans", "forced_search_k",
+           "qdrant_records", "qdrant_local", "qdrant_frame", "sealed_segments", "plans", "forced_search_k",
            "group_passes"]
 
 QUICK_THRESHOLDS = {"indexing_threshold": 1000, "full_scan_threshold": 1000}
@@ -158,7 +159,9 @@ def qdrant_local(ctx):
                     ids=list(range(lo, hi)), vectors=ds.base[lo:hi].tolist(),
                     payloads=records[lo:hi]))
 
-        seconds, _ = time_once(load)
+        with warnings.catch_warnings():  # "Local mode is not recommended for ... > 20,000 points"
+            warnings.filterwarnings("ignore", "Local mode is not recommended", UserWarning)
+            seconds, _ = time_once(load)
         return seconds, qc
 
     return ctx.fixture("qdrant-local", make)

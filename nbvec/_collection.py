@@ -31,7 +31,7 @@ from ._filter import segment_mask
 from ._optimizer import build_sealed, plan_optimizations, seal_rows_split
 from ._payload import Column, concat_batches
 from ._planner import SegmentPlan, plan_segment
-from ._search import annoy_topk, exact_topk, merge_hits
+from ._search import GATHER_BELOW, annoy_topk, exact_topk, merge_hits
 from ._segment import Segment
 
 __all__ = ["Collection", "SearchOutcome", "Allowed"]
@@ -243,10 +243,16 @@ class Collection:
     # -- reads ---------------------------------------------------------------
     def allowed_rows(self, seg: Segment, name: str, allowed: Allowed | None):
         """(mask, count) of the rows of ``seg`` that are live, have vector
-        ``name`` and are allowed. Call with the lock held."""
+        ``name`` and are allowed. Call with the lock held. Filtered masks are
+        cached per segment version, so a repeated filter costs no pass over
+        the segment."""
         valid, n_valid = seg.searchable(name)
         if allowed is None:
             return valid, n_valid
+        key = (name, allowed)
+        hit = seg.allowed_cache.get(key)
+        if hit is not None and hit[0] == seg.version:
+            return hit[1], hit[2]
         if allowed.condition is not None:
             valid = valid & segment_mask(allowed.condition, seg)
         if allowed.exclude_ids:
@@ -257,7 +263,22 @@ class Collection:
             if len(mine):
                 valid = valid.copy() if allowed.condition is None else valid
                 valid[mine] = False
-        return valid, int(valid.sum())
+        n_valid = int(valid.sum())
+        valid.flags.writeable = False
+        if len(seg.allowed_cache) >= 32:  # a few recent filters per segment
+            seg.allowed_cache.pop(next(iter(seg.allowed_cache)))
+        seg.allowed_cache[key] = (seg.version, valid, n_valid)
+        return valid, n_valid
+
+    def allowed_list(self, seg: Segment, name: str, allowed: Allowed) -> np.ndarray:
+        """The allowed rows of ``seg`` as a sorted array, cached like the mask."""
+        key = ("rows", name, allowed)
+        hit = seg.allowed_cache.get(key)
+        if hit is not None and hit[0] == seg.version:
+            return hit[1]
+        rows = np.flatnonzero(self.allowed_rows(seg, name, allowed)[0])
+        seg.allowed_cache[key] = (seg.version, rows)
+        return rows
 
     def search_by_scores(self, name: str, score_fn, *, limit: int, offset: int = 0,
                          score_threshold=None, allowed=None) -> SearchOutcome:
@@ -276,9 +297,14 @@ class Collection:
                 if n_valid == 0:
                     plans.append(SegmentPlan("skip", None, "no candidate points"))
                     continue
-                rows = np.flatnonzero(valid)
-                scores = score_fn(seg.vectors[name][rows])
-                top = _custom_topk(scores, k)
+                if n_valid > 0.7 * seg.n:  # score in place: no copy of most of the segment
+                    scores = score_fn(seg.vectors[name][: seg.n])
+                    scores = np.where(valid, scores, -np.inf).astype(np.float32)
+                    rows = np.arange(seg.n)
+                else:
+                    rows = np.flatnonzero(valid)
+                    scores = score_fn(seg.vectors[name][rows])
+                top = _custom_topk(scores, min(k, n_valid))
                 parts.append((pos, rows[top][None, :], scores[top][None, :]))
                 plans.append(SegmentPlan("exact", None, "custom scores need every candidate",
                                          candidates=n_valid, scored=n_valid))
@@ -313,9 +339,11 @@ class Collection:
                                     indexed_only=indexed_only, config=self.config)
                 plan.candidates = n_valid
                 if plan.strategy == "exact":
+                    listed = (self.allowed_list(seg, name, allowed)
+                              if allowed is not None and n_valid < GATHER_BELOW * seg.n else None)
                     rows, scores = exact_topk(metric, q, seg.vectors[name][: seg.n],
                                               seg.sqnorms[name][: seg.n],
-                                              None if n_valid == seg.n else valid, k)
+                                              None if n_valid == seg.n else valid, k, listed)
                     parts.append((pos, rows, scores))
                     plan.scored = n_valid * len(q)
                 elif plan.strategy == "annoy":

@@ -39,16 +39,20 @@ def _topk_from_keys(key: np.ndarray, k: int) -> np.ndarray:
 GATHER_BELOW = 0.3  # candidate share under which exact search gathers rows instead of masking
 
 
-def exact_topk(metric: Metric, queries, vectors, sqnorms, valid, k: int):
+def exact_topk(metric: Metric, queries, vectors, sqnorms, valid, k: int, rows=None):
     """Exact top-k of ``queries`` over the rows of ``vectors`` allowed by the
     boolean mask ``valid`` (all rows when None).
 
     Returns (rows (m, k'), scores (m, k')), k' = min(k, allowed rows), best
     first. A sparse candidate set is gathered first (cheaper than scoring
-    every row); a dense one is scored whole and masked.
+    every row); a dense one is scored whole and masked. ``rows``, when given,
+    are the allowed rows already listed (a cached filter's).
     """
-    rows = mask = None
-    if valid is not None:
+    mask = None
+    if rows is not None:
+        vectors = vectors[rows]
+        sqnorms = sqnorms[rows] if sqnorms is not None else None
+    elif valid is not None:
         count = int(valid.sum())
         if count < GATHER_BELOW * len(valid):
             rows = np.flatnonzero(valid)

@@ -44,6 +44,7 @@ class Segment:
         self.version = 0  # bumped by every change: caches key on (uid, version)
         self.deleted_count = 0
         self._searchable: dict = {}
+        self.allowed_cache: dict = {}  # (vector name, Allowed) -> (version, mask, count)
         self._reserve(capacity)
 
     # -- shape -------------------------------------------------------------
