@@ -359,13 +359,11 @@ class VectorFrame:
         >>> [p.id for p in vf.recommend(positive=[1], negative=[3], limit=1)]
         [2]
         """
-        from ._recommend import average_vector, check_examples, example_scores
+        from ._recommend import average_vector, example_scores
 
-        name = check_name(using, self._specs)
-        strategy = getattr(strategy, "value", strategy)
-        pos, neg, mentioned = self._examples(positive, negative, name, lookup_from)
-        check_examples(strategy, pos, neg)
-        allowed = self._allowed(filter, where, params, sys._getframe(1), exclude_ids=mentioned)
+        name, strategy, pos, neg, allowed = self._recommendation(
+            positive, negative, strategy, using, lookup_from, filter, where, params,
+            sys._getframe(1))
         if strategy == "average_vector":
             query = average_vector(pos, neg)[None, :]
             return self._search_arrays(
@@ -413,15 +411,13 @@ class VectorFrame:
                          exact=False, hnsw_ef=None, indexed_only=False, with_payload=True,
                          with_vectors=False, lookup_from=None, offset=None):
         """Groups (as :meth:`search_groups`) of a recommendation (as :meth:`recommend`)."""
-        from ._recommend import average_vector, check_examples, example_scores
+        from ._recommend import average_vector, example_scores
 
         if group_by is None:
             raise InvalidRequest("recommend_groups needs group_by=<payload key>")
-        name = check_name(using, self._specs)
-        strategy = getattr(strategy, "value", strategy)
-        pos, neg, mentioned = self._examples(positive, negative, name, lookup_from)
-        check_examples(strategy, pos, neg)
-        allowed = self._allowed(filter, where, params, sys._getframe(1), exclude_ids=mentioned)
+        name, strategy, pos, neg, allowed = self._recommendation(
+            positive, negative, strategy, using, lookup_from, filter, where, params,
+            sys._getframe(1))
         if strategy == "average_vector":
             return self._groups(name, group_by, limit, group_size, offset, score_threshold,
                                 allowed, with_lookup, with_payload, with_vectors,
@@ -449,6 +445,19 @@ class VectorFrame:
             group_size=_positive_int(group_size, "group_size"), score_threshold=score_threshold,
             allowed=allowed, with_payload=with_payload, with_vectors=with_vectors,
             lookup=_lookup_function(with_lookup), **how)
+
+    def _recommendation(self, positive, negative, strategy, using, lookup_from, filter, where,
+                        params, frame):
+        """(vector name, strategy, positive and negative vectors, what may be
+        returned) of a recommendation request, checked."""
+        from ._recommend import check_examples
+
+        name = check_name(using, self._specs)
+        strategy = getattr(strategy, "value", strategy)
+        pos, neg, mentioned = self._examples(positive, negative, name, lookup_from)
+        check_examples(strategy, pos, neg)
+        allowed = self._allowed(filter, where, params, frame, exclude_ids=mentioned)
+        return name, strategy, pos, neg, allowed
 
     def _examples(self, positive, negative, name, lookup_from):
         """Vectors of the positive and negative examples, and the ids to exclude."""
