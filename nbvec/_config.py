@@ -32,7 +32,7 @@ class VectorSpec:
 
 def vector_specs(size=None, distance="Cosine", vectors=None) -> dict[str, VectorSpec]:
     """The vector kinds from ``size``/``distance`` or a ``{name: VectorParams}`` map."""
-    from ._convert_params import vector_params
+    from .models import VectorParams, to_nbvec
 
     if vectors is not None:
         if size is not None:
@@ -45,7 +45,7 @@ def vector_specs(size=None, distance="Cosine", vectors=None) -> dict[str, Vector
         for name, params in vectors.items():
             if not isinstance(name, str):
                 raise InvalidRequest(f"vector names are strings, got {name!r}")
-            p = vector_params(params)
+            p = to_nbvec(params, VectorParams, f"vectors[{name!r}]")
             out[name] = VectorSpec(name, p.size, metric_for(p.distance), p.on_disk)
         return out
     if size is None:

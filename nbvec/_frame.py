@@ -59,6 +59,7 @@ class VectorFrame:
         self._config = EngineConfig.from_kwargs(index=index, **config)
         self._engine = Collection(self._specs, self._config)
         self._payload_schema: dict = {}  # key path -> declared type (create_payload_index)
+        self._order_cache = None  # (segments' state, uids, rows, ids) in id order
 
     # -- constructors --------------------------------------------------------
     @classmethod
@@ -259,19 +260,17 @@ class VectorFrame:
 
     # -- point reads ---------------------------------------------------------
     def _records(self, uids, rows, ids, with_payload, with_vectors) -> Results:
+        """Records of points given by (segment uid, row), in the order of ``ids``;
+        payloads are read one segment at a time."""
         pick = payload_selector(with_payload)
         names = vector_names(with_vectors, self._specs)
-        order = {}
+        found = {}
         for seg, r in self._engine.group_rows(uids, rows):
-            for i, pid in enumerate(seg.ids[r].tolist()):
-                order[pid] = (seg, int(r[i]))
-        out = Results()
-        for pid in ids:
-            seg, row = order[pid]
-            payload = pick(seg.payload.get([row])[0]) if pick else None
-            out.append(Record(id=pid, payload=payload,
-                              vector=self._vector_of(seg, row, names)))
-        return out
+            payloads = seg.payload.get(r) if pick else [None] * len(r)
+            for pid, row, payload in zip(seg.ids[r].tolist(), r.tolist(), payloads):
+                found[pid] = Record(id=pid, payload=pick(payload) if pick else None,
+                                    vector=self._vector_of(seg, row, names))
+        return Results(found[pid] for pid in ids)
 
     def _vector_of(self, seg, row: int, names):
         if names is None:
@@ -303,14 +302,12 @@ class VectorFrame:
         returns (records, next_offset), next_offset None at the end."""
         limit = _positive_int(limit, "limit")
         with self._engine.lock:
-            segs = self._engine.segments
             if filter is not None or where is not None:
                 uids, rows = self._select(None, filter, where, sys._getframe(1))
+                order_uids, order_rows = _sorted_by_id(self._engine, uids, rows)
+                ids = _ids_at(self._engine, order_uids, order_rows)
             else:
-                uids = np.concatenate([np.full(s.live_count, s.uid) for s in segs])
-                rows = np.concatenate([np.flatnonzero(s.live_mask()) for s in segs])
-            order_uids, order_rows = _sorted_by_id(self._engine, uids, rows)
-            ids = _ids_at(self._engine, order_uids, order_rows)
+                order_uids, order_rows, ids = self._id_order()
             start = 0
             if offset is not None:
                 start = _search_sorted_id(ids, normalize_id(offset))
@@ -320,6 +317,18 @@ class VectorFrame:
             recs = self._records(order_uids[start:stop], order_rows[start:stop], page,
                                  with_payload, with_vectors)
         return recs, next_offset
+
+    def _id_order(self):
+        """(uids, rows, ids) of every live point in id order, kept until the
+        next change of any segment (paging with scroll sorts only once)."""
+        key = tuple((s.uid, s.version, s.n) for s in self._engine.segments)
+        if self._order_cache is None or self._order_cache[0] != key:
+            segs = self._engine.segments
+            uids = np.concatenate([np.full(s.live_count, s.uid) for s in segs])
+            rows = np.concatenate([np.flatnonzero(s.live_mask()) for s in segs])
+            uids, rows = _sorted_by_id(self._engine, uids, rows)
+            self._order_cache = (key, uids, rows, _ids_at(self._engine, uids, rows))
+        return self._order_cache[1:]
 
     # -- search --------------------------------------------------------------
     def search(self, query, *, using=None, filter=None, where=None, params=None, limit=10,
@@ -601,17 +610,14 @@ class VectorFrame:
         column per vector (``vector`` or the vector's name) holding arrays.
         A payload key named like a vector column comes out as ``payload.<key>``."""
         with self._engine.lock:
-            segs = self._engine.segments
-            uids = np.concatenate([np.full(s.live_count, s.uid) for s in segs])
-            rows = np.concatenate([np.flatnonzero(s.live_mask()) for s in segs])
-            uids, rows = _sorted_by_id(self._engine, uids, rows)
+            uids, rows, ids = self._id_order()
             runs = list(_runs(self._engine, uids, rows))
             parts = [(seg, r, seg.payload.take(r).columns_as_batch(len(r))) for seg, r in runs]
             batch = concat_batches([(b, len(r)) for _, r, b in parts])
             store = PayloadStore(len(rows))
             store.write(np.arange(len(rows)), batch, replace=True)
             frame = store.to_pandas(np.arange(len(rows)))
-            frame.index = pd.Index(_ids_at(self._engine, uids, rows), name="id")
+            frame.index = pd.Index(ids, name="id")
             vector_cols = {name: "vector" if name == "" else name for name in self._specs}
             frame = frame.rename(columns={c: f"payload.{c}" for c in frame.columns
                                           if c in vector_cols.values()})

@@ -13,7 +13,7 @@ import numpy as np
 
 from ._errors import InvalidPointId
 
-__all__ = ["normalize_id", "normalize_ids", "sort_ids"]
+__all__ = ["normalize_id", "normalize_ids"]
 
 _U64_MAX = 2**64 - 1
 
@@ -66,8 +66,3 @@ def normalize_ids(ids) -> list:
     if arr is not None and arr.dtype.kind == "f":
         raise _bad(arr[0] if len(arr) else None, "floats are not ids")
     return [normalize_id(v) for v in (arr.tolist() if arr is not None else ids)]
-
-
-def sort_ids(ids: list) -> list:
-    """Ids in Qdrant's order: integers ascending, then UUIDs in byte order."""
-    return sorted(ids, key=lambda v: (1, v) if isinstance(v, str) else (0, v))

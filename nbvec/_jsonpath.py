@@ -16,7 +16,7 @@ from functools import lru_cache
 
 from ._errors import InvalidRequest
 
-__all__ = ["parse_path", "get_values", "values_at", "select_paths", "exclude_paths", "delete_path"]
+__all__ = ["parse_path", "values_at", "select_paths", "exclude_paths", "delete_path"]
 
 _TOKEN = re.compile(r'"(?P<q>[^"]*)"|(?P<k>[^.\[\]"]+)|\[(?P<i>\d*)\]|(?P<dot>\.)')
 
@@ -50,28 +50,6 @@ def parse_path(path: str) -> tuple:
     if expect_key:
         raise InvalidRequest(f"payload key path {path!r} ends with '.'")
     return tuple(tokens)
-
-
-def get_values(obj, tokens) -> list:
-    """Every value at ``tokens`` under ``obj``; an array met at a key step is
-    walked element by element (Qdrant's implicit flattening)."""
-    current = [obj]
-    for tok in tokens:
-        nxt = []
-        for v in current:
-            if tok == "[]":
-                if isinstance(v, list):
-                    nxt.extend(v)
-            elif isinstance(tok, int):
-                if isinstance(v, list) and tok < len(v):
-                    nxt.append(v[tok])
-            elif isinstance(v, dict):
-                if tok in v:
-                    nxt.append(v[tok])
-            elif isinstance(v, list):
-                nxt.extend(x[tok] for x in v if isinstance(x, dict) and tok in x)
-        current = nxt
-    return current
 
 
 def values_at(obj, tokens) -> list:

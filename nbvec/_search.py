@@ -182,9 +182,6 @@ class Hits:
     rows: np.ndarray
     scores: np.ndarray
 
-    def valid(self) -> np.ndarray:
-        return self.seg >= 0
-
 
 def merge_hits(metric: Metric, parts, m: int, k: int, score_threshold=None, offset=0) -> Hits:
     """Merge per-segment ``(seg_pos, rows, scores)`` (each sorted best first)
