@@ -583,12 +583,20 @@ class Client(RecommendGroupsMixin):
         other arguments grouped into one batch search."""
         answers: list = [None] * len(calls)
         groups: dict = {}
+        canonical: dict = {}  # id(argument) -> its JSON: a filter shared by n requests is dumped once
+
+        def key_of(arg):
+            if arg is None or isinstance(arg, (bool, int, float, str)):
+                return type(arg).__name__, arg  # True and 1 are different arguments
+            if id(arg) not in canonical:
+                canonical[id(arg)] = json.dumps(_jsonable(arg), sort_keys=True, default=str)
+            return canonical[id(arg)]
+
         for i, call in enumerate(calls):
             kind, value = query_kind(call[0])
             if kind == "vector" and call[9] is None and call[10] is None:
                 calls[i] = (value, *call[1:])
-                groups.setdefault(json.dumps([_jsonable(a) for a in call[1:]], sort_keys=True,
-                                             default=str), []).append(i)
+                groups.setdefault(tuple(map(key_of, call[1:])), []).append(i)
             else:
                 answers[i] = self._query(collection_name, *call)
         frame = self._frame(collection_name) if groups else None
@@ -596,8 +604,8 @@ class Client(RecommendGroupsMixin):
             (_, using, flt, params, limit, offset, with_payload, with_vectors, threshold,
              _, _) = calls[members[0]]
             name = check_name(using, frame._specs)
-            queries = np.concatenate([as_queries(calls[i][0], frame._specs[name].size, name)[0]
-                                      for i in members])
+            queries = _stacked_queries([calls[i][0] for i in members], frame._specs[name].size,
+                                       name)
             results = frame._search_arrays(
                 name, queries, frame._allowed(flt, None, None, None), limit=limit,
                 offset=offset or 0, score_threshold=threshold, with_payload=with_payload,
@@ -683,6 +691,21 @@ class Client(RecommendGroupsMixin):
 def _jsonable(value):
     """A request argument in a form json can compare (models dumped)."""
     return value.model_dump(mode="json") if hasattr(value, "model_dump") else value
+
+
+def _stacked_queries(vectors: list, size: int, name: str) -> np.ndarray:
+    """The query vectors of several requests as one (m, size) float32 array:
+    converted in one go when they are plain vectors of the right size, else
+    one by one (so an error names the bad request's vector)."""
+    if all(isinstance(v, (list, np.ndarray)) and len(v) == size for v in vectors):
+        try:
+            stacked = np.asarray(vectors, dtype=np.float64 if isinstance(vectors[0], list)
+                                 else None)
+        except (ValueError, TypeError):
+            stacked = None
+        if stacked is not None and stacked.shape == (len(vectors), size):
+            return as_queries(stacked, size, name)[0]
+    return np.concatenate([as_queries(v, size, name)[0] for v in vectors])
 
 
 def _no_extra(kwargs: dict, method: str) -> None:

@@ -19,6 +19,7 @@ from ._collection import Allowed, Collection
 from ._config import EngineConfig, vector_specs
 from ._errors import InvalidPointId, InvalidRequest, PointNotFound, UnsupportedFeature
 from ._filter import check_condition, compile_filter, segment_mask
+from ._hit_results import scored_results, vectors_of
 from ._html import frame_summary
 from ._ids import normalize_id, normalize_ids
 from ._json import to_json_object
@@ -26,7 +27,7 @@ from ._payload import PayloadStore, column_batch_from_any, columns_from_dicts, c
 from ._results import Results
 from ._selection import payload_selector, vector_names
 from ._vectors import as_queries, check_name, vectors_from_columns, vectors_from_rows
-from .models import Record, ScoredPoint, UpdateResult, UpdateStatus
+from .models import Record, UpdateResult, UpdateStatus
 
 __all__ = ["VectorFrame"]
 
@@ -266,18 +267,11 @@ class VectorFrame:
         names = vector_names(with_vectors, self._specs)
         found = {}
         for seg, r in self._engine.group_rows(uids, rows):
-            payloads = seg.payload.get(r) if pick else [None] * len(r)
-            for pid, row, payload in zip(seg.ids[r].tolist(), r.tolist(), payloads):
-                found[pid] = Record(id=pid, payload=pick(payload) if pick else None,
-                                    vector=self._vector_of(seg, row, names))
+            payloads = [pick(p) for p in seg.payload.get(r)] if pick else [None] * len(r)
+            vectors = vectors_of(seg, r, names, self._specs) if names else [None] * len(r)
+            for pid, payload, vector in zip(seg.ids[r].tolist(), payloads, vectors):
+                found[pid] = Record(id=pid, payload=payload, vector=vector)
         return Results(found[pid] for pid in ids)
-
-    def _vector_of(self, seg, row: int, names):
-        if names is None:
-            return None
-        if list(self._specs) == [""]:
-            return seg.vectors[""][row].tolist() if seg.has_vector[""][row] else None
-        return {n: seg.vectors[n][row].tolist() for n in names if seg.has_vector[n][row]}
 
     def retrieve(self, ids, with_payload=True, with_vectors=False) -> Results:
         """Records of the ids that exist, in the order asked (unknown ids skipped)."""
@@ -572,37 +566,8 @@ class VectorFrame:
 
     def _scored(self, hits, segs, with_payload, with_vectors) -> list[Results]:
         """Result objects of merged hits: one Results per query row."""
-        pick = payload_selector(with_payload)
-        names = vector_names(with_vectors, self._specs)
-        valid = hits.seg >= 0
-        shape = hits.rows.shape
-        ids = np.empty(shape, dtype=object)
-        versions = np.zeros(shape, dtype=np.int64)
-        payloads = np.full(shape, None, dtype=object)
-        vecs = np.full(shape, None, dtype=object)
-        for pos in set(hits.seg[valid].tolist()):
-            sel = valid & (hits.seg == pos)
-            seg, rows = segs[pos], hits.rows[sel]
-            ids[sel] = seg.ids[rows]
-            versions[sel] = seg.versions[rows]
-            if pick is not None:
-                got = np.empty(len(rows), dtype=object)
-                got[:] = [pick(p) for p in seg.payload.get(rows)]
-                payloads[sel] = got
-            if names is not None:
-                got = np.empty(len(rows), dtype=object)
-                got[:] = [self._vector_of(seg, r, names) for r in rows.tolist()]
-                vecs[sel] = got
-        counts = valid.sum(axis=1).tolist()
-        out = []
-        for i, count in enumerate(counts):  # one Results per query, `limit` points each
-            out.append(Results(
-                ScoredPoint(id=pid, version=ver, score=sc, payload=pl, vector=vc)
-                for pid, ver, sc, pl, vc in zip(
-                    ids[i, :count].tolist(), versions[i, :count].tolist(),
-                    hits.scores[i, :count].tolist(), payloads[i, :count].tolist(),
-                    vecs[i, :count].tolist())))
-        return out
+        return scored_results(hits, segs, payload_selector(with_payload),
+                              vector_names(with_vectors, self._specs), self._specs)
 
     # -- frames and info -------------------------------------------------------
     def to_pandas(self, with_vectors=True) -> pd.DataFrame:

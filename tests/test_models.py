@@ -675,3 +675,21 @@ def test_collection_info_reads_like_qdrant_clients():
     assert info.config.params.vectors.size == 4
     dumped = info.model_dump(exclude_none=True, exclude={"vectors_count"})
     assert qm.CollectionInfo.model_validate(dumped).config.params.vectors.size == 4
+
+
+@pytest.mark.parametrize("values", [
+    {"id": 1, "score": 0.5},
+    {"id": "5c56c793-69f3-4fbf-87e6-c4bf54c28c26", "version": 3, "score": -1.5,
+     "payload": {"a": [1, {"b": None}]}, "vector": [0.1, 0.2]},
+    {"id": 7, "version": 0, "score": 2.0, "payload": None, "vector": {"img": [1.0]}},
+])
+def test_trusted_scored_point_equals_a_validated_one(values):
+    from nbvec.models import ScoredPoint
+
+    fast, checked = ScoredPoint.trusted(**values), ScoredPoint(**values)
+    assert fast == checked
+    assert repr(fast) == repr(checked)
+    assert fast.model_dump() == checked.model_dump()
+    assert fast.model_dump_json() == checked.model_dump_json()
+    assert fast.model_fields_set == checked.model_fields_set
+    assert list(fast) == list(checked)
