@@ -91,34 +91,90 @@ def _diff(model_cls, value, name):
 
 
 class Client(RecommendGroupsMixin):
-    """An in-process Qdrant-compatible client; collections live in memory.
+    """An in-process Qdrant-compatible client.
 
     ``Client()``, ``Client(":memory:")`` and ``Client(location=":memory:")`` are
-    the same. A server (``url=``, ``host=``) is reached with qdrant-client.
+    the same: collections live in memory. ``Client(path="./nbvec_storage")``
+    keeps every collection on disk in ``<path>/collections/<name>/``: each
+    write is logged before it returns and survives a killed process (see
+    :meth:`VectorFrame.open`, whose ``fsync`` and ``mmap`` options it takes).
+    One writer per folder: ``close()`` it (or use ``with``) to hand it on;
+    ``read_only=True`` reads beside a writer. A server (``url=``, ``host=``)
+    is reached with qdrant-client. ``index="hnsw"`` (nbvec's own option; the
+    default is ``"annoy"``) gives the collections it creates HNSW indexes,
+    built with their ``hnsw_config`` (``m``, ``ef_construct``).
     """
 
     def __init__(self, location=None, url=None, port=6333, grpc_port=6334, prefer_grpc=False,
                  https=None, api_key=None, prefix=None, timeout=None, host=None, path=None,
-                 **kwargs):
+                 read_only=False, fsync="interval", mmap=None, index="annoy", **kwargs):
         if url is not None or host is not None:
             arg = f"url={url!r}" if url is not None else f"host={host!r}, port={port}"
             raise UnsupportedFeature(_SERVER_HINT.format(arg=arg))
         if location not in (None, ":memory:"):
             raise UnsupportedFeature(_SERVER_HINT.format(arg=repr(location)))
-        if path is not None:
-            raise UnsupportedFeature("Client(path=...) persistence arrives with the persistence "
-                                     "issue; use Client(':memory:') for now")
         refuse(api_key, "api_key (there is no server)")
+        from ._indexes import index_class
+
+        index_class(index)  # InvalidRequest naming the kinds
+        self._index = index  # the index kind of the collections this Client creates
         self._collections: dict[str, _Entry] = {}
         self._aliases: dict[str, str] = {}
         self._closed = False
+        self._root = None
+        if path is None:
+            for key, value, default in (("read_only", read_only, False), ("fsync", fsync,
+                                        "interval"), ("mmap", mmap, None)):
+                if value != default:
+                    raise InvalidRequest(f"{key}= applies to Client(path=...) only")
+            return
+        self._open_storage(path, read_only, fsync, mmap)
+
+    # -- storage ---------------------------------------------------------------
+    def _open_storage(self, path, read_only, fsync, mmap) -> None:
+        """Open every collection stored under ``path`` (attached)."""
+        import weakref
+
+        from ._storage._client_root import ClientRoot
+        from ._storage._manifest import read_manifest
+        from ._storage._wal import fsync_interval
+
+        fsync_interval(fsync)
+        if mmap not in (None, True, False):
+            raise InvalidRequest(f"mmap={mmap!r} is invalid: True, False or None (per vector's "
+                                 "on_disk)")
+        root = ClientRoot(path, read_only)
+        self._root, self._storage_options = root, {"fsync": fsync, "mmap": mmap}
+        weakref.finalize(self, root.release)
+        try:
+            for name in root.names():
+                folder = root.folder(name)
+                stored = read_manifest(folder)["extra"].get("client")
+                if read_only:
+                    frame = VectorFrame.open(folder, read_only=True, mmap=mmap)
+                else:
+                    frame = VectorFrame.open(folder, fsync=fsync, mmap=mmap,
+                                             wal_capacity_mb=stored["wal"]["wal_capacity_mb"]
+                                             if stored else 32)
+                self._collections[name] = _entry_from_json(frame, stored)
+            self._aliases = {a: c for a, c in root.aliases().items() if c in self._collections}
+        except BaseException:
+            self.close()
+            raise
 
     # -- lifecycle -------------------------------------------------------------
     def close(self, grpc_grace=None, **kwargs) -> None:
-        """Release the collections (in-memory data is gone afterwards)."""
-        self._collections.clear()
-        self._aliases.clear()
-        self._closed = True
+        """Release the collections: in-memory data is gone afterwards; stored
+        collections are checkpointed and their folder handed on."""
+        try:
+            for entry in self._collections.values():
+                entry.frame.close()
+        finally:
+            self._collections.clear()
+            self._aliases.clear()
+            self._closed = True
+            if self._root is not None:
+                self._root.release()
 
     def __enter__(self):
         return self
@@ -128,7 +184,8 @@ class Client(RecommendGroupsMixin):
         return False
 
     def __repr__(self) -> str:
-        return f"<nbvec.Client in-memory, {len(self._collections)} collections>"
+        where = "in-memory" if self._root is None else f"path={str(self._root.path)!r}"
+        return f"<nbvec.Client {where}, {len(self._collections)} collections>"
 
     # -- collections -------------------------------------------------------------
     def _entry(self, collection_name: str) -> _Entry:
@@ -207,22 +264,37 @@ class Client(RecommendGroupsMixin):
             indexing_threshold=optimizers.indexing_threshold,
             deleted_threshold=float(optimizers.deleted_threshold),
             vacuum_min_vector_number=optimizers.vacuum_min_vector_number,
-            hnsw_m=hnsw.m, hnsw_ef_construct=hnsw.ef_construct,
+            hnsw_m=hnsw.m, hnsw_ef_construct=hnsw.ef_construct, index=self._index,
         )
+        if hnsw.max_indexing_threads:
+            options["n_jobs"] = hnsw.max_indexing_threads
         if optimizers.max_segment_size:
             options["max_segment_size"] = optimizers.max_segment_size
         if optimizers.max_optimization_threads:
             options["n_jobs"] = optimizers.max_optimization_threads
-        frame = VectorFrame(vectors=vectors, **options)
         wal = WalConfig(wal_capacity_mb=32, wal_segments_ahead=0)
         if wal_config is not None:
             wal_diff = to_nbvec(wal_config, WalConfigDiff, "wal_config")
             wal = WalConfig(wal_capacity_mb=wal_diff.wal_capacity_mb or 32,
                             wal_segments_ahead=wal_diff.wal_segments_ahead or 0)
-        self._collections[collection_name] = _Entry(
-            frame, vectors, hnsw, optimizers, wal,
-            True if on_disk_payload is None else bool(on_disk_payload), metadata)
+        entry = _Entry(None, vectors, hnsw, optimizers, wal,
+                       True if on_disk_payload is None else bool(on_disk_payload), metadata)
+        if self._root is None:
+            entry.frame = VectorFrame(vectors=vectors, **options)
+        else:
+            entry.frame = self._create_stored(collection_name, entry, options)
+        self._collections[collection_name] = entry
         return True
+
+    def _create_stored(self, name: str, entry: _Entry, options: dict) -> VectorFrame:
+        """A new collection's frame, in its own folder under the Client's."""
+        from ._storage import open_frame
+
+        storage = dict(wal_capacity_mb=entry.wal.wal_capacity_mb, **self._storage_options)
+        folder = self._root.create(name, lambda tmp: open_frame(
+            VectorFrame, tmp, (None, "Cosine", entry.vectors_config), config=options,
+            extra={"client": _entry_json(entry)}, **storage).close())
+        return VectorFrame.open(folder, **storage)
 
     def recreate_collection(self, collection_name: str, vectors_config=None, **kwargs) -> bool:
         """Delete (if present) and create again. Deprecated, as in qdrant-client."""
@@ -244,8 +316,15 @@ class Client(RecommendGroupsMixin):
         name = self._aliases.get(collection_name, collection_name)
         if name not in self._collections:
             return False
+        aliases = {a: c for a, c in self._aliases.items() if c != name}
+        if self._root is not None:
+            self._root.check_writable()
+            self._collections[name].frame._storage.release()  # let go, then remove
+            self._root.delete(name)
+            if aliases != self._aliases:
+                self._root.write_aliases(aliases)
         del self._collections[name]
-        self._aliases = {a: c for a, c in self._aliases.items() if c != name}
+        self._aliases = aliases
         return True
 
     def get_collections(self) -> CollectionsResponse:
@@ -295,6 +374,8 @@ class Client(RecommendGroupsMixin):
                 if r.old_alias_name not in aliases:
                     raise CollectionNotFound(f"Alias `{r.old_alias_name}` doesn't exist!")
                 aliases[r.new_alias_name] = aliases.pop(r.old_alias_name)
+        if self._root is not None:
+            self._root.write_aliases(aliases)
         self._aliases = aliases
         return True
 
@@ -686,6 +767,44 @@ class Client(RecommendGroupsMixin):
         from ._rest import handle
 
         return handle(self, method, path, body)
+
+
+def _entry_json(entry: _Entry) -> dict:
+    """A collection's Client-level configuration as JSON (kept in its manifest)."""
+    vc = entry.vectors_config
+    return {"vectors_config": ({k: v.model_dump(mode="json") for k, v in vc.items()}
+                               if isinstance(vc, dict) else vc.model_dump(mode="json")),
+            "named": isinstance(vc, dict), "hnsw": entry.hnsw.model_dump(mode="json"),
+            "optimizers": entry.optimizers.model_dump(mode="json"),
+            "wal": entry.wal.model_dump(mode="json"), "on_disk_payload": entry.on_disk_payload,
+            "metadata": entry.metadata}
+
+
+def _entry_from_json(frame: VectorFrame, data: dict | None) -> _Entry:
+    """The entry of a stored collection (defaults for a folder written by
+    VectorFrame.open rather than by a Client)."""
+    if data is None:
+        specs = frame._specs
+        params = {n: VectorParams(size=s.size, distance=s.distance, on_disk=s.on_disk)
+                  for n, s in specs.items()}
+        vc = params[""] if list(params) == [""] else params
+        cfg = frame._config
+        hnsw = HnswConfig(m=cfg.hnsw_m, ef_construct=cfg.hnsw_ef_construct,
+                          full_scan_threshold=cfg.full_scan_threshold, max_indexing_threads=0,
+                          on_disk=False)
+        optimizers = OptimizersConfig(
+            deleted_threshold=cfg.deleted_threshold,
+            vacuum_min_vector_number=cfg.vacuum_min_vector_number, default_segment_number=0,
+            indexing_threshold=cfg.indexing_threshold, flush_interval_sec=5)
+        return _Entry(frame, vc, hnsw, optimizers,
+                      WalConfig(wal_capacity_mb=32, wal_segments_ahead=0), True, None)
+    vc = data["vectors_config"]
+    vc = ({k: VectorParams.model_validate(v) for k, v in vc.items()} if data["named"]
+          else VectorParams.model_validate(vc))
+    return _Entry(frame, vc, HnswConfig.model_validate(data["hnsw"]),
+                  OptimizersConfig.model_validate(data["optimizers"]),
+                  WalConfig.model_validate(data["wal"]), data["on_disk_payload"],
+                  data["metadata"])
 
 
 def _jsonable(value):

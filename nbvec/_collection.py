@@ -31,12 +31,13 @@ from ._filter import segment_mask
 from ._optimizer import build_sealed, plan_optimizations, seal_rows_split
 from ._payload import Column, concat_batches
 from ._planner import SegmentPlan, plan_segment
-from ._search import GATHER_BELOW, annoy_topk, exact_topk, merge_hits
+from ._search import GATHER_BELOW, exact_topk, index_topk, merge_hits
 from ._segment import Segment
 
 __all__ = ["Collection", "SearchOutcome", "Allowed"]
 
 _ROW_BITS = 40  # packed location: segment uid << 40 | row
+GATHERED_BUDGET = 0.5  # cached gathered matches of a segment: at most half its vector bytes
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,7 @@ class SearchOutcome:
     hits: object
     segments: list
     plans: list
+    name: str = ""  # the vector searched
 
 
 class Collection:
@@ -74,6 +76,28 @@ class Collection:
         self.by_uid = {self.appendable.uid: self.appendable}
         self.last_operation = -1
         self.optimizing = False
+        self.journal = None  # attached storage (nbvec._storage): writes are logged first
+
+    @classmethod
+    def restore(cls, specs: dict, config, segments: list, next_uid: int,
+                last_operation: int) -> Collection:
+        """A collection from stored segments (the appendable one last)."""
+        self = cls.__new__(cls)
+        self.specs, self.config = specs, config
+        self.lock = threading.RLock()
+        self.segments = list(segments)
+        self.appendable = self.segments[-1]
+        self.by_uid = {s.uid: s for s in self.segments}
+        self.where = {}
+        for s in self.segments:
+            base = s.uid << _ROW_BITS
+            live = np.flatnonzero(s.live_mask())
+            self.where.update(zip(s.ids[live].tolist(), (base + live).tolist()))
+        self._next_uid = next_uid
+        self.last_operation = last_operation
+        self.optimizing = False
+        self.journal = None
+        return self
 
     # -- helpers -------------------------------------------------------------
     def _new_segment(self) -> Segment:
@@ -114,6 +138,9 @@ class Collection:
         ids, vectors, present, payload = _last_write_wins(ids, vectors, present, payload)
         with self.lock:
             with uninterruptible():
+                if self.journal is not None:
+                    self.journal.log_upsert(self.last_operation + 1, ids, vectors, present,
+                                            payload)
                 op = self._next_operation()
                 _, uids, rows, _ = self.locate(ids)
                 for seg, r in self.group_rows(uids, rows):
@@ -123,18 +150,24 @@ class Collection:
                 base = seg.uid << _ROW_BITS
                 self.where.update(zip(ids, (base + new_rows).tolist()))
             self.optimize()
+            self._written()
             return op
 
     def delete(self, uids: np.ndarray, rows: np.ndarray) -> int:
         """Tombstone points given by (segment uid, row)."""
         with self.lock:
             with uninterruptible():
+                groups = list(self.group_rows(uids, rows))
+                if self.journal is not None:
+                    self.journal.log_delete(self.last_operation + 1,
+                                            [p for seg, r in groups for p in seg.ids[r].tolist()])
                 op = self._next_operation()
-                for seg, r in self.group_rows(uids, rows):
+                for seg, r in groups:
                     for pid in seg.ids[r].tolist():
                         self.where.pop(pid, None)
                     seg.tombstone(r)
             self.optimize()
+            self._written()
             return op
 
     def rewrite_vectors(self, ids: list, new: dict, new_present: dict, drop=()) -> int:
@@ -169,14 +202,49 @@ class Collection:
             return self.upsert(list(ids), vectors, present, batch, prepared=True)
 
     def modify(self, uids, rows, change) -> int:
-        """Apply ``change(segment, rows, op)`` to each segment's rows in one commit."""
+        """Apply ``change(segment, rows, op)`` to each segment's rows in one
+        commit. ``change`` may touch only ``segment.payload``."""
         with self.lock:
             with uninterruptible():
-                op = self._next_operation()
-                for seg, r in self.group_rows(uids, rows):
-                    change(seg, r, op)
-                    seg.touch(r, op)
+                if self.journal is not None:
+                    op = self._modify_logged(uids, rows, change)
+                else:
+                    op = self._next_operation()
+                    for seg, r in self.group_rows(uids, rows):
+                        change(seg, r, op)
+                        seg.touch(r, op)
+            self._written()
             return op
+
+    def _modify_logged(self, uids, rows, change) -> int:
+        """``modify`` with storage attached: the change runs on copies of the
+        rows' payload, the resulting payloads are logged, then written."""
+        op = self.last_operation + 1
+        done, ids = [], []
+        for seg, r in self.group_rows(uids, rows):
+            copy = _PayloadOnly(seg.payload.take(r))
+            change(copy, np.arange(len(r)), op)
+            done.append((seg, r, copy.payload.columns_as_batch(len(r))))
+            ids.extend(seg.ids[r].tolist())
+        self.journal.log_payload(op, ids, concat_batches([(b, len(r)) for _, r, b in done]))
+        self._next_operation()
+        for seg, r, batch in done:
+            seg.payload.write(r, batch, replace=True)
+            seg.touch(r, op)
+        return op
+
+    def record_meta(self, key: str, value) -> int:
+        """Log a frame-level setting (e.g. the payload schema) as one operation."""
+        with self.lock:
+            if self.journal is not None:
+                self.journal.log_meta(self.last_operation + 1, key, value)
+            op = self._next_operation()
+            self._written()
+            return op
+
+    def _written(self) -> None:
+        if self.journal is not None:
+            self.journal.written()
 
     # -- optimizer -------------------------------------------------------------
     def optimize(self, force_index: bool = False) -> list[str]:
@@ -191,6 +259,8 @@ class Collection:
                     todo.insert(0, ("index", [self.appendable]))
                     force_index = False
                 if not todo:
+                    if done and self.journal is not None:
+                        self.journal.optimized()
                     return done
                 kind, group = todo[0]
                 self.optimizing = True
@@ -280,6 +350,25 @@ class Collection:
         seg.allowed_cache[key] = (seg.version, rows)
         return rows
 
+    def allowed_gathered(self, seg: Segment, name: str, allowed: Allowed):
+        """(rows, vectors, sqnorms) of the allowed rows of ``seg``, gathered
+        into their own arrays. Kept per segment version while the gathered
+        copies of a segment stay under ``GATHERED_BUDGET`` of its vector bytes,
+        so a repeated selective filter scores its matches without copying
+        them again (the copy costs several times the scoring)."""
+        key = ("gathered", name, allowed)
+        hit = seg.allowed_cache.get(key)
+        if hit is not None and hit[0] == seg.version:
+            return hit[1]
+        rows = self.allowed_list(seg, name, allowed)
+        gathered = (rows, seg.vectors[name][rows], seg.sqnorms[name][rows])
+        for k in [k for k, v in seg.allowed_cache.items() if v[0] != seg.version]:
+            del seg.allowed_cache[k]  # stale copies must not hold memory
+        held = sum(v[1][1].nbytes for k, v in seg.allowed_cache.items() if k[0] == "gathered")
+        if held + gathered[1].nbytes <= GATHERED_BUDGET * seg.n * seg.dims[name] * 4:
+            seg.allowed_cache[key] = (seg.version, gathered)
+        return gathered
+
     def search_by_scores(self, name: str, score_fn, *, limit: int, offset: int = 0,
                          score_threshold=None, allowed=None) -> SearchOutcome:
         """Top ``offset + limit`` points by ``score_fn(vectors) -> scores``
@@ -309,7 +398,7 @@ class Collection:
                 plans.append(SegmentPlan("exact", None, "custom scores need every candidate",
                                          candidates=n_valid, scored=n_valid))
             hits = merge_hits(higher, parts, 1, k, score_threshold, offset)
-        return SearchOutcome(hits, segments, plans)
+        return SearchOutcome(hits, segments, plans, name)
 
     def count(self) -> int:
         return sum(s.live_count for s in self.segments)
@@ -339,22 +428,32 @@ class Collection:
                                     indexed_only=indexed_only, config=self.config)
                 plan.candidates = n_valid
                 if plan.strategy == "exact":
-                    listed = (self.allowed_list(seg, name, allowed)
-                              if allowed is not None and n_valid < GATHER_BELOW * seg.n else None)
-                    rows, scores = exact_topk(metric, q, seg.vectors[name][: seg.n],
-                                              seg.sqnorms[name][: seg.n],
-                                              None if n_valid == seg.n else valid, k, listed)
+                    if allowed is not None and n_valid < GATHER_BELOW * seg.n:
+                        listed, vecs, sqn = self.allowed_gathered(seg, name, allowed)
+                        pos_in, scores = exact_topk(metric, q, vecs, sqn, None, k)
+                        rows = listed[pos_in]
+                    else:
+                        rows, scores = exact_topk(metric, q, seg.vectors[name][: seg.n],
+                                                  seg.sqnorms[name][: seg.n],
+                                                  None if n_valid == seg.n else valid, k)
                     parts.append((pos, rows, scores))
                     plan.scored = n_valid * len(q)
-                elif plan.strategy == "annoy":
-                    rows, scores, plan.fallbacks, plan.scored = annoy_topk(
+                elif plan.strategy != "skip":  # the segment's index
+                    rows, scores, plan.fallbacks, plan.scored = index_topk(
                         metric, seg.indexes[name], q, seg.vectors[name], valid, k,
                         plan.search_k, n_valid)
                     parts.append((pos, rows, scores))
                 plan.seconds = time.perf_counter() - t0 if timed else None
                 plans.append(plan)
             hits = merge_hits(metric, parts, len(q), k, score_threshold, offset)
-        return SearchOutcome(hits, segments, plans)
+        return SearchOutcome(hits, segments, plans, name)
+
+
+class _PayloadOnly:
+    """A stand-in segment that holds only a payload store (see modify)."""
+
+    def __init__(self, payload):
+        self.payload = payload
 
 
 def _custom_topk(scores: np.ndarray, k: int):

@@ -56,6 +56,12 @@ def vector_specs(size=None, distance="Cosine", vectors=None) -> dict[str, Vector
     return {"": VectorSpec("", size, metric_for(distance))}
 
 
+def _index_kinds():
+    from ._indexes import INDEXES
+
+    return INDEXES
+
+
 def _positive_int(v):
     return isinstance(v, int) and not isinstance(v, bool) and v > 0
 
@@ -82,7 +88,7 @@ class EngineConfig:
     n_trees: int = 50
     seed: int = 0
     target_recall: float = 0.95
-    recall_margin: float = 0.03
+    recall_margin: float | None = None  # None: the index's own (0.02 for annoy and HNSW)
     calibration_queries: int = 200
     n_jobs: int = -1
     progress: bool = True
@@ -96,15 +102,18 @@ class EngineConfig:
         "max_segment_size": (_positive_int, "a positive integer (KB)"),
         "deleted_threshold": (_fraction, "a fraction in (0, 1]"),
         "vacuum_min_vector_number": (_nonneg_int, "an integer >= 0"),
-        "index": (lambda v: v == "annoy", "'annoy' (the HNSW index is its own issue)"),
+        "index": (lambda v: isinstance(v, str) and v in _index_kinds(),
+                  "one of 'annoy', 'hnsw'"),
         "n_trees": (_positive_int, "a positive integer"),
         "seed": (_nonneg_int, "an integer >= 0"),
         "target_recall": (_fraction, "a fraction in (0, 1]"),
-        "recall_margin": (lambda v: isinstance(v, (int, float)) and 0 <= v < 1, "in [0, 1)"),
+        "recall_margin": (lambda v: v is None or (isinstance(v, (int, float))
+                                                  and not isinstance(v, bool) and 0 <= v < 1),
+                          "None (the index's own) or a number in [0, 1)"),
         "calibration_queries": (_positive_int, "a positive integer"),
         "n_jobs": (lambda v: isinstance(v, int) and v != 0, "a non-zero integer (-1: all cores)"),
         "progress": (lambda v: isinstance(v, bool), "True or False"),
-        "hnsw_m": (_positive_int, "a positive integer"),
+        "hnsw_m": (lambda v: _positive_int(v) and v >= 2, "an integer >= 2 (links per node)"),
         "hnsw_ef_construct": (_positive_int, "a positive integer"),
     }
 

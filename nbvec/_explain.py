@@ -22,10 +22,11 @@ __all__ = ["Explanation", "explain_outcome"]
 
 
 class Explanation(list):
-    """One dict per segment: uid, points, indexed, strategy, reason,
-    cardinality (points the filter allows), scored (query-point pairs scored
-    exactly), fallbacks, returned (hits in the final result), search_k,
-    predicted_recall, time_ms."""
+    """One dict per segment: uid, points, indexed, index (its kind), strategy
+    (exact, skip or the index kind), reason, cardinality (points the filter
+    allows), scored (query-point pairs scored exactly), fallbacks, returned
+    (hits in the final result), search_k (annoy) or ef (HNSW),
+    predicted_recall (the calibration's, at that effort), time_ms."""
 
     def to_pandas(self) -> pd.DataFrame:
         return pd.DataFrame(list(self))
@@ -43,20 +44,23 @@ def explain_outcome(outcome) -> Explanation:
     returned = np.bincount(hits.seg[hits.seg >= 0].ravel(), minlength=len(outcome.segments))
     out = Explanation()
     for pos, (seg, plan) in enumerate(zip(outcome.segments, outcome.plans)):
-        index = next(iter(seg.indexes.values()), None)
-        if plan.strategy == "annoy" and index is not None and index.calibration is not None:
+        index = seg.indexes.get(outcome.name)
+        used = index is not None and plan.strategy == index.kind
+        if used and index.calibration is not None:
             plan.predicted_recall = index.calibration.predicted_recall(plan.search_k)
         out.append({
             "segment": seg.uid,
             "points": seg.live_count,
             "indexed": bool(seg.indexes),
+            "index": index.kind if index is not None else None,
             "strategy": plan.strategy,
             "reason": plan.reason,
             "cardinality": plan.candidates,
             "scored": plan.scored,
             "fallbacks": plan.fallbacks,
             "returned": int(returned[pos]),
-            "search_k": plan.search_k,
+            "search_k": plan.search_k if used and index.effort_name == "search_k" else None,
+            "ef": plan.search_k if used and index.effort_name == "ef" else None,
             "predicted_recall": (round(plan.predicted_recall, 3)
                                  if plan.predicted_recall is not None else None),
             "time_ms": round(plan.seconds * 1000, 3) if plan.seconds is not None else None,

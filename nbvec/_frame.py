@@ -53,14 +53,87 @@ class VectorFrame:
     ``indexing_threshold`` (20000), ``full_scan_threshold`` (10000),
     ``max_segment_size``, ``deleted_threshold`` (0.2), ``n_trees`` (50),
     ``seed``, ``target_recall`` (0.95), ``progress`` (True).
+    ``index="hnsw"`` builds HNSW graphs (hnswlib) instead of annoy forests on
+    sealed segments, with ``hnsw_m`` (16) and ``hnsw_ef_construct`` (100).
     """
 
     def __init__(self, size=None, distance="Cosine", *, vectors=None, index="annoy", **config):
-        self._specs = vector_specs(size, distance, vectors)
-        self._config = EngineConfig.from_kwargs(index=index, **config)
-        self._engine = Collection(self._specs, self._config)
-        self._payload_schema: dict = {}  # key path -> declared type (create_payload_index)
+        specs = vector_specs(size, distance, vectors)
+        config = EngineConfig.from_kwargs(index=index, **config)
+        self._setup(specs, config, Collection(specs, config), {})
+
+    def _setup(self, specs, config, engine, payload_schema: dict) -> None:
+        self._specs = specs
+        self._config = config
+        self._engine = engine
+        self._payload_schema = payload_schema  # key path -> declared type (create_payload_index)
         self._order_cache = None  # (segments' state, uids, rows, ids) in id order
+        self._storage = None  # nbvec._storage.Storage when attached to a folder
+
+    @classmethod
+    def _restored(cls, specs, config, engine, payload_schema: dict) -> VectorFrame:
+        """A frame around an engine read back from storage."""
+        frame = cls.__new__(cls)
+        frame._setup(specs, config, engine, payload_schema)
+        return frame
+
+    # -- storage ---------------------------------------------------------------
+    @classmethod
+    def open(cls, path, size=None, distance="Cosine", *, vectors=None, read_only=False,
+             fsync="interval", mmap=None, wal_capacity_mb=32, **config) -> VectorFrame:
+        """The frame stored in folder ``path``, attached: every write goes to
+        storage (write-ahead log first, then checkpoints). A folder without a
+        frame gets a new one, made like ``VectorFrame(size, distance, ...)``.
+
+        ``read_only``: read beside a writer (no lock; sees its last checkpoint
+        and log). ``fsync``: ``"interval"`` (default: a write survives a
+        killed process at once and a power loss within ~1 s), ``"always"``,
+        ``"never"`` or seconds. ``mmap``: memory-map sealed segments' vectors
+        (True), load them (False), or per vector's ``on_disk`` (None).
+        One writer per folder: call :meth:`close` (or use ``with``) when done.
+
+        >>> import tempfile, numpy as np
+        >>> path = tempfile.mkdtemp()
+        >>> with VectorFrame.open(path, 2, "Dot", progress=False) as vf:
+        ...     _ = vf.upsert([1, 2], np.eye(2))
+        >>> with VectorFrame.open(path) as vf:
+        ...     len(vf)
+        2
+        """
+        from ._storage import open_frame
+
+        return open_frame(cls, path, (size, distance, vectors), read_only=read_only,
+                          fsync=fsync, mmap=mmap, wal_capacity_mb=wal_capacity_mb,
+                          config=config)
+
+    @classmethod
+    def load(cls, path, *, mmap=None) -> VectorFrame:
+        """An in-memory copy of the frame stored in ``path`` (a snapshot from
+        :meth:`save` or an attached folder); later writes stay in memory."""
+        from ._storage import load_frame
+
+        return load_frame(cls, path, mmap=mmap)
+
+    def save(self, path) -> None:
+        """Write a snapshot of this frame to folder ``path`` (new, or holding
+        an earlier snapshot), readable by :meth:`load` and :meth:`open`. On
+        a frame attached to ``path``: a checkpoint."""
+        from ._storage import save_frame
+
+        save_frame(self, path)
+
+    def close(self) -> None:
+        """Checkpoint and detach from storage (releasing the folder for another
+        writer); later writes are refused. In-memory frames: nothing to do."""
+        if self._storage is not None:
+            self._storage.close()
+
+    def __enter__(self) -> VectorFrame:
+        return self
+
+    def __exit__(self, *exc) -> bool:
+        self.close()
+        return False
 
     # -- constructors --------------------------------------------------------
     @classmethod
@@ -228,16 +301,20 @@ class VectorFrame:
         if kind in ("geo", "uuid"):
             raise UnsupportedFeature(f"{kind} payload indexes are not supported by nbvec")
         with self._engine.lock:
-            self._payload_schema[field] = kind
+            schema = {**self._payload_schema, field: kind}
+            op = self._engine.record_meta("payload_schema", schema)
+            self._payload_schema = schema
             for seg in self._engine.segments:
                 rowset_of(seg).values(field)
-            return self._result(self._engine._next_operation())
+            return self._result(op)
 
     def delete_payload_index(self, field: str) -> UpdateResult:
         """Forget the declared type of ``field``."""
         with self._engine.lock:
-            self._payload_schema.pop(field, None)
-            return self._result(self._engine._next_operation())
+            schema = {k: v for k, v in self._payload_schema.items() if k != field}
+            op = self._engine.record_meta("payload_schema", schema)
+            self._payload_schema = schema
+            return self._result(op)
 
     @property
     def payload_schema(self) -> dict:
@@ -605,12 +682,8 @@ class VectorFrame:
                          "vector_kb": round(s.vector_kb(), 1),
                          "memory_mb": round(s.memory_bytes() / 2**20, 2)}
                 for name, idx in s.indexes.items():
-                    cal = idx.calibration
                     label = name or "vector"
-                    entry[f"{label}.search_k"] = cal.default_search_k if cal else None
-                    entry[f"{label}.calibrated_recall"] = (
-                        round(cal.predicted_recall(cal.default_search_k), 4)
-                        if cal and cal.default_search_k else None)
+                    entry.update({f"{label}.{k}": v for k, v in idx.describe().items()})
                     entry[f"{label}.index_mb"] = round(idx.size_bytes() / 2**20, 2)
                 segments.append(entry)
             indexed = sum(s.live_count for s in self._engine.segments if s.indexes)

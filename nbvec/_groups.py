@@ -160,7 +160,7 @@ def grouped_search(frame, name, *, group_by, limit, group_size, score_threshold,
             for _ in range(3):
                 outcome = engine.search(name, query, limit=k, score_threshold=score_threshold,
                                         allowed=allowed, **(search_kwargs or {}))
-                if all(p.strategy != "annoy" for p in outcome.plans):
+                if all(p.strategy in ("exact", "skip") for p in outcome.plans):
                     break  # exact plans: one exact grouped pass costs the same
                 cand = _candidates_from_hits(segments, group_by, outcome.hits)
                 selected, codes_vals = _select(cand, limit, group_size, metric)

@@ -1,8 +1,8 @@
 """The optimizer: turns the segment list into a better one, Qdrant-style.
 
 - *indexing*: the appendable segment past ``indexing_threshold`` KB is sealed
-  (split into pieces under ``max_segment_size``) and gets an annoy index per
-  vector name, calibrated;
+  (split into pieces under ``max_segment_size``) and gets an index per
+  vector name (annoy or HNSW, ``index=``), calibrated;
 - *vacuum*: a sealed segment whose tombstones pass ``deleted_threshold`` (and
   number at least ``vacuum_min_vector_number``) is rebuilt without them;
 - *compact*: the appendable segment, when tombstones outnumber its live points
@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._annoy_index import AnnoySegmentIndex
+from ._indexes import index_class, index_kind
 from ._progress import progress_bar
 from ._segment import Segment
 
@@ -68,24 +68,38 @@ def seal_rows_split(seg: Segment, config) -> list[np.ndarray]:
 
 def build_sealed(seg: Segment, specs: dict, config, *, uid: int) -> Segment:
     """Seal ``seg`` (a fresh compacted copy, not yet visible): build and
-    calibrate an annoy index per vector name. ``specs``: name -> VectorSpec."""
+    calibrate an index of kind ``config.index`` per vector name (annoy for a
+    distance the kind lacks). ``specs``: name -> VectorSpec."""
     out = seg
     out.uid = uid
     names = [n for n in out.dims if out.has_vector[n][: out.n].any()]
-    bar = progress_bar(total=2 * len(names), desc=f"indexing segment {uid} ({out.n:,} points)",
+    bar = progress_bar(total=100 * len(names), desc=f"indexing segment {uid} ({out.n:,} points)",
                        enabled=config.progress and out.n >= 10_000)
     with bar:
         for name in names:
             rows = np.flatnonzero(out.has_vector[name][: out.n])
             metric = specs[name].metric
-            index = AnnoySegmentIndex.build(out.vectors[name], rows, metric, config.n_trees,
-                                            seed=config.seed, n_jobs=config.n_jobs)
-            bar.update(1)
-            index.calibrate(out.vectors[name], rows, n_queries=config.calibration_queries,
-                            target=min(1.0, config.target_recall + config.recall_margin),
-                            seed=config.seed)
-            bar.update(1)
-            out.indexes[name] = index
+            cls = index_class(index_kind(config.index, metric))
+            ticks = _Ticks(bar)
+            out.indexes[name] = cls.create(out.vectors[name], rows, metric, config, ticks)
+            ticks.finish()
     out.sealed = True
     out.version += 1
     return out
+
+
+class _Ticks:
+    """Fractional progress of one index (100 units) onto a whole-unit bar."""
+
+    def __init__(self, bar):
+        self.bar, self.done, self.shown = bar, 0.0, 0
+
+    def __call__(self, units: float) -> None:
+        self.done = min(100.0, self.done + units)
+        whole = int(self.done)
+        if whole > self.shown:
+            self.bar.update(whole - self.shown)
+            self.shown = whole
+
+    def finish(self) -> None:
+        self(100.0)

@@ -3,10 +3,11 @@
 Rules (seed 000, "Query Plan"), in order:
 - ``indexed_only`` skips segments without an index that are too big to scan;
 - ``exact=True``, no index, or a segment under ``full_scan_threshold`` KB: exact;
-- an index whose calibration found no affordable search_k for the target
+- an index whose calibration found no affordable effort for the target
   recall: exact;
-- otherwise the cheaper of annoy (at the calibrated search_k) and an exact
-  scan of the candidate rows, by the cost model of the index module.
+- otherwise the cheaper of the index (annoy at its calibrated search_k, HNSW
+  at its calibrated ef) and an exact scan of the candidate rows, by the cost
+  model (:mod:`nbvec._costs`). The plan's strategy is the index kind.
 
 >>> SegmentPlan("exact", None, "segment below full_scan_threshold").strategy
 'exact'
@@ -16,22 +17,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ._annoy_index import COSTS
-from ._search import annoy_plan
+from ._costs import COSTS
+from ._search import index_plan
 
 __all__ = ["SegmentPlan", "plan_segment"]
 
 
 @dataclass
 class SegmentPlan:
-    """How one segment answers a request, and why."""
+    """How one segment answers a request, and why. ``search_k`` is the
+    index's effort: annoy's search_k or HNSW's ef."""
 
-    strategy: str  # "exact" | "annoy" | "skip"
+    strategy: str  # "exact" | "skip" | an index kind ("annoy", "hnsw")
     search_k: int | None
     reason: str
     predicted_recall: float | None = None  # filled in by explain()
     candidates: int = 0  # searchable rows (live, with the vector, passing the filter)
-    fallbacks: int = 0  # queries that annoy left short and exact search answered
+    fallbacks: int = 0  # queries that the index left short and exact search answered
     scored: int = 0  # (query, point) pairs scored exactly (exact plans)
     seconds: float | None = None
 
@@ -52,18 +54,19 @@ def plan_segment(seg, name: str, k: int, n_candidates: int, *, exact: bool, hnsw
         return SegmentPlan("exact", None, "segment not indexed")
     if small:
         return SegmentPlan("exact", None, "segment below full_scan_threshold")
-    search_k = index.search_k_for(k, hnsw_ef)
-    if search_k is None:
-        return SegmentPlan("exact", None, "calibration: annoy cannot reach the target recall "
+    effort = index.effort_for(k, hnsw_ef)
+    kind, unit = index.kind, index.effort_name
+    if effort is None:
+        return SegmentPlan("exact", None, f"calibration: {kind} cannot reach the target recall "
                            "affordably on this segment")
     d = seg.dims[name]
-    want, filtered_k = annoy_plan(k, n_candidates, index.n_items, search_k)
+    want, filtered = index_plan(k, n_candidates, index.n_items, effort)
     exact_cost = min(COSTS.exact(seg.n, d), COSTS.gathered(n_candidates, d))
-    if COSTS.annoy(filtered_k, want, d) >= exact_cost:
+    if index.cost(COSTS, filtered, want, d) >= exact_cost:
         share = n_candidates / max(index.n_items, 1)
-        why = (f"exact over {n_candidates:,} matches is cheaper than annoy at "
-               f"search_k={filtered_k:,}" if share < 1 else
-               f"an exact scan is cheaper than annoy at search_k={filtered_k:,}")
+        why = (f"exact over {n_candidates:,} matches is cheaper than {kind} at "
+               f"{unit}={filtered:,}" if share < 1 else
+               f"an exact scan is cheaper than {kind} at {unit}={filtered:,}")
         return SegmentPlan("exact", None, why)
-    return SegmentPlan("annoy", search_k, "calibrated index" + (
+    return SegmentPlan(kind, effort, "calibrated index" + (
         f", post-filtered with {want} candidates" if want > 2 * k else ""))

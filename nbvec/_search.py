@@ -12,13 +12,14 @@ and scores, with row -1 where a segment had fewer than k matches.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
 
 from ._distance import Metric
 
-__all__ = ["exact_topk", "annoy_topk", "annoy_plan", "merge_hits", "Hits", "QUERY_CHUNK"]
+__all__ = ["exact_topk", "index_topk", "index_plan", "merge_hits", "Hits", "QUERY_CHUNK"]
 
 QUERY_CHUNK = 128  # queries per matrix product: 100-256 is BLAS's sweet spot here
 _NEG = np.float32(-np.inf)
@@ -86,86 +87,78 @@ def exact_topk(metric: Metric, queries, vectors, sqnorms, valid, k: int, rows=No
     return out_rows, out_scores
 
 
-def annoy_plan(k: int, n_valid: int, n_items: int, search_k: int) -> tuple[int, int]:
-    """(candidates to ask annoy for, search_k) so that about k of them pass
+def index_plan(k: int, n_valid: int, n_items: int, effort: int) -> tuple[int, int]:
+    """(candidates to ask the index for, effort) so that about k of them pass
     ``valid`` (tombstones, filters): with every item valid exactly k at the
-    calibrated search_k; otherwise k over the valid share with 50% to spare,
-    and search_k widened by the same share (annoy must visit 1/share more
-    nodes to meet as many valid ones)."""
+    calibrated effort; otherwise k over the valid share with 50% to spare,
+    and the effort (annoy's search_k, HNSW's ef) widened by the same share:
+    the index must visit 1/share more nodes to meet as many valid ones."""
     share = n_valid / max(n_items, 1)
     if share >= 1.0:
-        return k, search_k
+        return k, effort
     share = max(share, 1e-4)
-    return min(n_items, int(np.ceil(1.5 * k / share)) + 4), int(np.ceil(search_k / share))
+    return min(n_items, math.ceil(1.5 * k / share) + 4), math.ceil(effort / share)
 
 
-def annoy_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: int,
-               search_k: int, n_valid: int | None = None):
-    """Top-k through the annoy ``index``, post-filtered by ``valid``, every score
-    re-computed exactly from the stored vectors.
+def index_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: int,
+               effort: int, n_valid: int | None = None):
+    """Top-k through a segment ``index`` (annoy or HNSW) at ``effort``,
+    post-filtered by ``valid``, every score re-computed exactly from the
+    stored vectors.
 
-    A query is answered exactly over the valid rows instead when annoy leaves
-    it short of k valid candidates, or when the share of its candidates that
-    pass ``valid`` is far below the valid share of the segment — the sign of a
-    filter whose matches lie away from the query (e.g. a category that selects
-    other clusters), where post-filtering loses recall.
+    A query is answered exactly over the valid rows instead when the index
+    leaves it short of k valid candidates, or when the share of its
+    candidates that pass ``valid`` is far below the valid share of the
+    segment — the sign of a filter whose matches lie away from the query
+    (e.g. a category that selects other clusters), where post-filtering
+    loses recall.
     Returns (rows, scores, n_fallback, n_scored): n_scored counts the
     (query, point) pairs scored exactly, re-scoring and fallbacks included.
     """
     n_valid = int(valid.sum()) if n_valid is None else n_valid
     kk = min(k, n_valid)
     m = len(queries)
-    rows = np.full((m, kk), -1, dtype=np.int64)
-    scores = np.full((m, kk), np.nan, dtype=np.float32)
     if kk == 0:
-        return rows, scores, 0, 0
+        return (np.full((m, 0), -1, dtype=np.int64), np.full((m, 0), np.nan, np.float32), 0, 0)
     if n_valid == index.n_items:  # nothing to filter out: the short path
-        return _annoy_all_valid(metric, index, queries, vectors, valid, kk, search_k, n_valid)
-    want, search_k = annoy_plan(kk, n_valid, index.n_items, search_k)
-    found = index.query(queries, want, search_k)
-    width = max((len(f) for f in found), default=0)
-    cand = np.full((m, max(width, 1)), -1, dtype=np.int64)
-    for i, f in enumerate(found):  # one row per query, not per point
-        cand[i, : len(f)] = f
+        return _index_all_valid(metric, index, queries, vectors, valid, kk, effort, n_valid)
+    want, effort = index_plan(kk, n_valid, index.n_items, effort)
+    cand = index.query(queries, want, effort)
     ok = cand >= 0
     ok[ok] = valid[cand[ok]]
     passed = ok.sum(1)
     share = n_valid / max(index.n_items, 1)
     suspicious = passed < np.maximum(kk, 0.3 * share * np.maximum((cand >= 0).sum(1), 1))
-    safe = np.where(ok, cand, 0)
-    s = metric.pair_scores(queries, vectors[safe])
+    s = metric.pair_scores(queries, vectors[np.where(ok, cand, 0)])
     key = np.where(ok, metric.key(s), _NEG)
     pos = _topk_from_keys(key, kk)
     r = np.arange(m)[:, None]
-    rows[:] = cand[r, pos]
-    scores[:] = s[r, pos]
-    if suspicious.any():
-        fb = np.flatnonzero(suspicious)
-        r, sc = exact_topk(metric, queries[fb], vectors[: len(valid)], None, valid, kk)
-        rows[fb], scores[fb] = r, sc
+    rows, scores = cand[r, pos], s[r, pos]
     n_fallback = int(suspicious.sum())
+    if n_fallback:
+        fb = np.flatnonzero(suspicious)
+        rows[fb], scores[fb] = exact_topk(metric, queries[fb], vectors[: len(valid)], None,
+                                          valid, kk)
     return rows, scores, n_fallback, int(ok.sum()) + n_fallback * n_valid
 
 
-def _annoy_all_valid(metric, index, queries, vectors, valid, k, search_k, n_valid):
-    """annoy_topk when every indexed row is valid: k candidates per query,
-    re-scored exactly; a query annoy leaves short is answered exactly."""
-    found = index.query(queries, k, search_k)
-    if len(found) == 1 and len(found[0]) == k:  # one query: no matrices to build
-        cand = np.array(found[0], dtype=np.int64)
-        scores = metric.pair_scores(queries, vectors[cand][None])
+def _index_all_valid(metric, index, queries, vectors, valid, k, effort, n_valid):
+    """index_topk when every indexed row is valid: k candidates per query,
+    re-scored exactly; a query the index leaves short is answered exactly."""
+    cand = index.query(queries, k, effort)
+    m = len(cand)
+    if m == 1 and cand[0, -1] >= 0:  # one query (the notebook's case): no row bookkeeping
+        scores = metric.pair_scores(queries, vectors[cand])
         order = np.argsort(-metric.key(scores[0]), kind="stable")
-        return cand[order][None], scores[:, order], 0, k
-    lengths = np.fromiter(map(len, found), dtype=np.int64, count=len(found))
-    short = lengths < k
-    if short.any():
-        found = [f if len(f) == k else [0] * k for f in found]
-    cand = np.array(found, dtype=np.int64).reshape(len(queries), k)
+        return cand[:, order], scores[:, order], 0, k
+    short = cand[:, -1] < 0  # short answers are padded at the end
+    n_fallback = int(np.count_nonzero(short))
+    if n_fallback:
+        cand = np.where(cand >= 0, cand, 0)
     scores = metric.pair_scores(queries, vectors[cand])
     order = np.argsort(-metric.key(scores), axis=1, kind="stable")
-    r = np.arange(len(queries))[:, None]
+    r = np.arange(m)[:, None]
     rows, scores = cand[r, order], scores[r, order]
-    n_fallback = int(short.sum())
     if n_fallback:
         fb = np.flatnonzero(short)
         rows[fb], scores[fb] = exact_topk(metric, queries[fb], vectors[: len(valid)], None,

@@ -7,13 +7,16 @@ versions, operation ids, segment counts. Searches are exact on both sides:
 the collections are far below full_scan_threshold, and some calls also pass
 ``SearchParams(exact=True)``.
 
-Each test runs twice: once with nbvec's models passed to nbvec, once with
-qdrant_client's models passed to nbvec (the import-swap scenario).
+Each test runs three times: with nbvec's models passed to nbvec, with
+qdrant_client's models passed to nbvec (the import-swap scenario), and on a
+path-backed nbvec Client that is reopened before every call (alternately
+after close() and after being dropped unclosed, its log then replayed).
 """
 
 from __future__ import annotations
 
 import uuid
+import weakref
 
 import numpy as np
 import pytest
@@ -39,13 +42,31 @@ class Pair:
     and returns both results.
     """
 
-    def __init__(self, swap: bool):
+    def __init__(self, swap: bool, path=None):
         self.qdrant = QdrantClient(":memory:")
-        self.nbvec = nbvec.Client()
+        self.path = path
+        self.nbvec = nbvec.Client() if path is None else nbvec.Client(path=path)
         self.nbvec_models = qm if swap else nm
+        self.reopened = 0
 
     def run(self, call):
+        if self.path is not None:
+            self.reopen()
         return call(self.qdrant, qm), call(self.nbvec, self.nbvec_models)
+
+    def reopen(self):
+        """A new Client on the same folder: the old one closed, or dropped
+        (its finalizer releases the folder; a test may still hold it)."""
+        self.reopened += 1
+        old = weakref.ref(self.nbvec)
+        if self.reopened % 2:
+            self.nbvec.close()
+        self.nbvec = None
+        try:
+            self.nbvec = nbvec.Client(path=self.path)
+        except nbvec.StorageLocked:
+            old().close()
+            self.nbvec = nbvec.Client(path=self.path)
 
     def same(self, call, compare=None):
         q, n = self.run(call)
@@ -53,9 +74,14 @@ class Pair:
         return q, n
 
 
-@pytest.fixture(params=[False, True], ids=["nbvec-models", "qdrant-models"])
-def pair(request):
-    return Pair(swap=request.param)
+@pytest.fixture(params=[False, True, "path"], ids=["nbvec-models", "qdrant-models", "path"])
+def pair(request, tmp_path):
+    if request.param == "path":
+        pair = Pair(swap=False, path=tmp_path / "storage")
+        yield pair
+        pair.nbvec.close()
+    else:
+        yield Pair(swap=request.param)
 
 
 # -- comparisons -------------------------------------------------------------------------

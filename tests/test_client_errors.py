@@ -201,9 +201,10 @@ def test_servers_are_reached_with_qdrant_client(kwargs):
         nbvec.Client(**kwargs)
 
 
-def test_path_is_not_supported_yet(tmp_path):
-    with pytest.raises(nbvec.UnsupportedFeature, match="path"):
-        nbvec.Client(path=str(tmp_path))
+@pytest.mark.parametrize("kwargs", [{"read_only": True}, {"fsync": "always"}, {"mmap": True}])
+def test_storage_options_need_a_path(kwargs):
+    with pytest.raises(nbvec.InvalidRequest, match="path"):
+        nbvec.Client(**kwargs)
 
 
 # -- unsupported features, refused by name -----------------------------------------------

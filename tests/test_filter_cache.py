@@ -59,3 +59,40 @@ def test_rowsets_die_with_their_segments():
         del vf, seg
     gc.collect()
     assert len(_rowset._ROWSETS) <= before
+
+
+def _gathered_entries(seg):
+    return [v for k, v in seg.allowed_cache.items() if k[0] == "gathered"]
+
+
+def test_gathered_matches_are_reused_then_refreshed_after_a_write():
+    rng = np.random.default_rng(3)
+    vecs = rng.normal(size=(400, 4)).astype(np.float32)
+    vf = VectorFrame(4, "Dot", progress=False)
+    vf.upsert(range(400), vecs, payload=[{"a": i % 10} for i in range(400)])
+    seg = vf._engine.segments[0]
+    q = rng.normal(size=4)
+    first = vf.search(q, where="a == 3", limit=5)
+    assert len(_gathered_entries(seg)) == 1
+    again = vf.search(q, where="a == 3", limit=5)
+    assert again.ids == first.ids
+    match = np.arange(3, 400, 10)
+    assert first.ids == match[np.argsort(-(vecs[match] @ q), kind="stable")[:5]].tolist()
+    best = first.ids[0]
+    vf.upsert([best], [-q * 100], payload=[{"a": 3}])  # now the worst match
+    after = vf.search(q, where="a == 3", limit=5)
+    assert best not in after.ids and after.ids[:4] == first.ids[1:5]
+
+
+def test_gathered_matches_stay_under_the_budget():
+    from nbvec._collection import GATHERED_BUDGET
+
+    vf = VectorFrame(4, "Dot", progress=False)
+    vf.upsert(range(1000), np.random.default_rng(0).normal(size=(1000, 4)),
+              payload=[{"a": i % 4} for i in range(1000)])
+    seg = vf._engine.segments[0]
+    for value in range(4):  # 25% each: only two fit under half the segment
+        vf.search(np.ones(4), where="a == @v", params={"v": value}, limit=3)
+    held = sum(v[1][1].nbytes for v in _gathered_entries(seg))
+    assert 0 < held <= GATHERED_BUDGET * seg.n * 4 * 4
+    assert len(_gathered_entries(seg)) == 2

@@ -115,3 +115,13 @@ def test_recall_on_pydocs_minilm(record_property):
     exact = vf.search(queries[:50], limit=10, exact=True)
     exact_recall = np.mean([recall_at(h.ids, t.tolist(), 10) for h, t in zip(exact, truth)])
     assert exact_recall >= 0.99
+    # the calibrated annoy prediction of recall holds for the real held-out queries
+    seg = next(s for s in vf._engine.segments if s.indexes)
+    index = seg.indexes[""]
+    search_k = index.calibration.default_search_k
+    assert search_k is not None
+    found = index.query(vf._specs[""].metric.prepare(queries), 10, search_k)
+    actual = np.mean([recall_at(f.tolist(), t.tolist(), 10) for f, t in zip(found, truth)])
+    predicted = index.calibration.predicted_recall(search_k)
+    record_property("annoy predicted vs actual", (predicted, actual))
+    assert abs(predicted - actual) <= 0.02, (predicted, actual)
