@@ -24,6 +24,7 @@ import numpy as np
 
 from ._client_query import named_query_vector, query_kind, refuse, search_params_kwargs
 from ._client_reco import RecommendGroupsMixin
+from ._config import DEFAULT_INDEX
 from ._errors import (
     CollectionExists,
     CollectionNotFound,
@@ -100,14 +101,15 @@ class Client(RecommendGroupsMixin):
     :meth:`VectorFrame.open`, whose ``fsync`` and ``mmap`` options it takes).
     One writer per folder: ``close()`` it (or use ``with``) to hand it on;
     ``read_only=True`` reads beside a writer. A server (``url=``, ``host=``)
-    is reached with qdrant-client. ``index="hnsw"`` (nbvec's own option; the
-    default is ``"annoy"``) gives the collections it creates HNSW indexes,
-    built with their ``hnsw_config`` (``m``, ``ef_construct``).
+    is reached with qdrant-client. ``index`` (nbvec's own option) picks the
+    index of the collections it creates: ``"hnsw"`` (default; HNSW graphs
+    built with each collection's ``hnsw_config`` m and ef_construct) or
+    ``"annoy"``.
     """
 
     def __init__(self, location=None, url=None, port=6333, grpc_port=6334, prefer_grpc=False,
                  https=None, api_key=None, prefix=None, timeout=None, host=None, path=None,
-                 read_only=False, fsync="interval", mmap=None, index="annoy", **kwargs):
+                 read_only=False, fsync="interval", mmap=None, index=DEFAULT_INDEX, **kwargs):
         if url is not None or host is not None:
             arg = f"url={url!r}" if url is not None else f"host={host!r}, port={port}"
             raise UnsupportedFeature(_SERVER_HINT.format(arg=arg))

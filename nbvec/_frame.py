@@ -16,7 +16,7 @@ import numpy as np
 import pandas as pd
 
 from ._collection import Allowed, Collection
-from ._config import EngineConfig, vector_specs
+from ._config import DEFAULT_INDEX, EngineConfig, vector_specs
 from ._errors import InvalidPointId, InvalidRequest, PointNotFound, UnsupportedFeature
 from ._filter import check_condition, compile_filter, segment_mask
 from ._hit_results import scored_results, vectors_of
@@ -52,12 +52,15 @@ class VectorFrame:
     holds named ones. Options (Qdrant's units, KB of vector data):
     ``indexing_threshold`` (20000), ``full_scan_threshold`` (10000),
     ``max_segment_size``, ``deleted_threshold`` (0.2), ``n_trees`` (50),
-    ``seed``, ``target_recall`` (0.95), ``progress`` (True).
-    ``index="hnsw"`` builds HNSW graphs (hnswlib) instead of annoy forests on
-    sealed segments, with ``hnsw_m`` (16) and ``hnsw_ef_construct`` (100).
+    ``seed``, ``target_recall`` (0.95), ``progress`` (True), ``n_jobs``
+    (-1: all cores; 1 builds bit-identical HNSW graphs run after run).
+    Sealed segments get an HNSW graph (hnswlib; ``hnsw_m`` 16,
+    ``hnsw_ef_construct`` 100) by default, or an annoy forest with
+    ``index="annoy"``.
     """
 
-    def __init__(self, size=None, distance="Cosine", *, vectors=None, index="annoy", **config):
+    def __init__(self, size=None, distance="Cosine", *, vectors=None, index=DEFAULT_INDEX,
+                 **config):
         specs = vector_specs(size, distance, vectors)
         config = EngineConfig.from_kwargs(index=index, **config)
         self._setup(specs, config, Collection(specs, config), {})

@@ -26,8 +26,9 @@ def _frame(**options):
     return VectorFrame(D, "Euclid", **{**SMALL, **options})
 
 
-def test_sealing_at_the_indexing_threshold(rng):
-    vf = _frame()
+@pytest.mark.parametrize("index, effort", [("hnsw", "vector.ef"), ("annoy", "vector.search_k")])
+def test_sealing_at_the_indexing_threshold(rng, index, effort):
+    vf = _frame(index=index)
     x = rng.normal(size=(800, D))
     vf.upsert(range(399), x[:399])
     assert _sealed(vf) == [] and vf.info()["indexed_points"] == 0
@@ -36,7 +37,8 @@ def test_sealing_at_the_indexing_threshold(rng):
     assert len(sealed) == 1
     assert sealed[0]["points"] == 400 and sealed[0]["indexed"]
     assert sealed[0]["vector_kb"] == pytest.approx(50.0)
-    assert "vector.search_k" in sealed[0] and "vector.index_mb" in sealed[0]
+    assert sealed[0]["vector.index"] == index
+    assert effort in sealed[0] and "vector.index_mb" in sealed[0]
     appendable = [s for s in _segments(vf) if s["appendable"]]
     assert len(appendable) == 1 and appendable[0]["points"] == 0
     assert vf.info()["indexed_points"] == 400 and vf.info()["status"] == "green"
@@ -170,8 +172,8 @@ def test_small_segments_are_scanned_exactly(rng):
 def _annoy_frame(seed=0):
     rng = np.random.default_rng(0)
     clusters = Clusters(rng, 128)
-    vf = VectorFrame(128, "Euclid", indexing_threshold=3000, full_scan_threshold=10,
-                     n_trees=10, seed=seed, progress=False)
+    vf = VectorFrame(128, "Euclid", index="annoy", indexing_threshold=3000,
+                     full_scan_threshold=10, n_trees=10, seed=seed, progress=False)
     vf.upsert(range(6000), clusters.sample(6000))
     return vf, clusters.sample(40)
 

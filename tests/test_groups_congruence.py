@@ -466,7 +466,8 @@ def clustered_frame(rng, group_of, n=5000, d=16, n_clusters=40):
     labels = rng.integers(0, n_clusters, n)
     x = (centers[labels] + rng.normal(size=(n, d))).astype(np.float32)
     groups = group_of(labels, rng)
-    vf = VectorFrame(d, "Cosine", indexing_threshold=20, full_scan_threshold=5, progress=False)
+    vf = VectorFrame(d, "Cosine", index="annoy", indexing_threshold=20, full_scan_threshold=5,
+                     progress=False)
     for lo in range(0, n, 250):
         vf.upsert(np.arange(lo, lo + 250), x[lo: lo + 250],
                   payload=[{"doc": g} for g in groups[lo: lo + 250]])

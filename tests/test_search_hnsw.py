@@ -208,13 +208,14 @@ def test_client_with_hnsw_honours_hnsw_config(data):
     assert hits[0].id == 7
 
 
-def test_client_default_stays_annoy():
+def test_client_default_is_hnsw():
     from nbvec import models
 
     client = nbvec.Client(":memory:")
     client.create_collection("c", vectors_config=models.VectorParams(
         size=4, distance=models.Distance.DOT))
-    assert client._frame("c")._config.index == "annoy"
+    assert client._frame("c")._config.index == "hnsw"
+    assert nbvec.Client(":memory:", index="annoy")._index == "annoy"
 
 
 @pytest.mark.realdata

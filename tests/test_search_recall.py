@@ -34,8 +34,8 @@ def test_recall_on_clustered_data(distance, record_property, monkeypatch):
     d, n = 32, 20_000
     clusters = Clusters(rng, d)
     # one sealed, indexed 20k segment (2500 KB) plus an appendable one
-    vf = VectorFrame(d, distance, indexing_threshold=2500, full_scan_threshold=10,
-                     progress=False)
+    vf = VectorFrame(d, distance, index="annoy", indexing_threshold=2500,
+                     full_scan_threshold=10, progress=False)
     vf.upsert(np.arange(n), clusters.sample(n))
     vf.upsert(np.arange(n, n + 500), clusters.sample(500))
     segs = vf.info()["segments"]
@@ -58,12 +58,14 @@ def test_recall_on_clustered_data(distance, record_property, monkeypatch):
     assert recall >= TARGET, (recall, plans)
 
 
-def test_recall_on_uniform_random_data_like_the_tutorial(record_property):
+@pytest.mark.parametrize("index", ["annoy", "hnsw"])
+def test_recall_on_uniform_random_data_like_the_tutorial(index, record_property):
     """Uniform data in 100-d: annoy's recall is poor at any affordable search_k,
-    so the calibrated segments must be scanned exactly."""
+    so its calibrated segments must be scanned exactly; HNSW may answer, at
+    the target recall."""
     rng = np.random.default_rng(3)
     d, n = 100, 8_000
-    vf = VectorFrame(d, "Cosine", indexing_threshold=1000, full_scan_threshold=10,
+    vf = VectorFrame(d, "Cosine", index=index, indexing_threshold=1000, full_scan_threshold=10,
                      progress=False)
     data = uniform(rng, n, d)
     for lo in range(0, n, 2000):
@@ -77,6 +79,8 @@ def test_recall_on_uniform_random_data_like_the_tutorial(record_property):
     recall = _recall(vf, queries)
     record_property("recall", recall)
     assert recall >= TARGET, (recall, plans)
+    if index == "hnsw":
+        return
     # the calibration found no affordable search_k: indexed segments are scanned
     for s in indexed:
         assert s["vector.search_k"] is None, s
@@ -103,7 +107,7 @@ def test_recall_on_pydocs_minilm(record_property):
     base = np.load(folder / "base.npy")
     queries = np.load(folder / "queries.npy")[:200]
     truth = np.load(folder / "ground_truth_top100.npy")[:200, :10]
-    vf = VectorFrame(base.shape[1], "Cosine", progress=False)  # default options
+    vf = VectorFrame(base.shape[1], "Cosine", index="annoy", progress=False)  # default options
     vf.upsert(np.arange(len(base)), base)
     plans = _strategies(vf, queries)
     record_property("plans", plans)

@@ -116,7 +116,9 @@ class OptimizersConfig(NbvecModel):
 
 
 class WalConfig(NbvecModel):
-    """Write-ahead log settings (reported for compatibility)."""
+    """Write-ahead log settings. On a storage folder (``Client(path=...)``)
+    ``wal_capacity_mb`` is the log size that triggers a checkpoint; the other
+    fields are reported as given (nbvec keeps one log file)."""
 
     wal_capacity_mb: int
     wal_segments_ahead: int
