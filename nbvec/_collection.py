@@ -350,6 +350,20 @@ class Collection:
         seg.allowed_cache[key] = (seg.version, rows)
         return rows
 
+    def _index_misses(self, seg: Segment, name: str, allowed: Allowed | None):
+        """(queries, fallbacks) of earlier index searches of ``seg`` under this
+        filter, at this segment version; None when there were none."""
+        if allowed is None:
+            return None
+        hit = seg.allowed_cache.get(("misses", name, allowed))
+        return hit[1] if hit is not None and hit[0] == seg.version else None
+
+    def _count_misses(self, seg: Segment, name: str, allowed: Allowed, queries: int,
+                      fallbacks: int) -> None:
+        seen = self._index_misses(seg, name, allowed) or (0, 0)
+        seg.allowed_cache[("misses", name, allowed)] = (
+            seg.version, (seen[0] + queries, seen[1] + fallbacks))
+
     def allowed_gathered(self, seg: Segment, name: str, allowed: Allowed):
         """(rows, vectors, sqnorms) of the allowed rows of ``seg``, gathered
         into their own arrays. Kept per segment version while the gathered
@@ -424,11 +438,15 @@ class Collection:
                     plans.append(SegmentPlan("skip", None, "empty segment"))
                     continue
                 valid, n_valid = self.allowed_rows(seg, name, allowed)
+                misses = self._index_misses(seg, name, allowed)
                 plan = plan_segment(seg, name, k, n_valid, exact=exact, hnsw_ef=hnsw_ef,
-                                    indexed_only=indexed_only, config=self.config)
+                                    indexed_only=indexed_only, config=self.config,
+                                    misses=misses)
                 plan.candidates = n_valid
                 if plan.strategy == "exact":
-                    if allowed is not None and n_valid < GATHER_BELOW * seg.n:
+                    # a filter the index keeps missing is a repeated one: worth its copy
+                    gather = GATHERED_BUDGET if misses is not None else GATHER_BELOW
+                    if allowed is not None and n_valid < gather * seg.n:
                         listed, vecs, sqn = self.allowed_gathered(seg, name, allowed)
                         pos_in, scores = exact_topk(metric, q, vecs, sqn, None, k)
                         rows = listed[pos_in]
@@ -443,6 +461,8 @@ class Collection:
                         metric, seg.indexes[name], q, seg.vectors[name], valid, k,
                         plan.search_k, n_valid)
                     parts.append((pos, rows, scores))
+                    if allowed is not None:
+                        self._count_misses(seg, name, allowed, len(q), plan.fallbacks)
                 plan.seconds = time.perf_counter() - t0 if timed else None
                 plans.append(plan)
             hits = merge_hits(metric, parts, len(q), k, score_threshold, offset)

@@ -38,10 +38,15 @@ class SegmentPlan:
     seconds: float | None = None
 
 
+MISSES_TO_GO_EXACT = 0.3  # share of a filter's earlier queries the index left to exact search
+MISSES_SEEN = 4  # queries seen before that share counts
+
+
 def plan_segment(seg, name: str, k: int, n_candidates: int, *, exact: bool, hnsw_ef,
-                 indexed_only: bool, config) -> SegmentPlan:
+                 indexed_only: bool, config, misses=None) -> SegmentPlan:
     """Plan for segment ``seg``, vector ``name``, ``k`` results over
-    ``n_candidates`` searchable rows."""
+    ``n_candidates`` searchable rows. ``misses``: (queries, fallbacks) of
+    earlier searches of this segment's index under the same filter."""
     index = seg.indexes.get(name)
     small = seg.vector_kb() < config.full_scan_threshold
     if indexed_only and index is None and not small:
@@ -59,6 +64,11 @@ def plan_segment(seg, name: str, k: int, n_candidates: int, *, exact: bool, hnsw
     if effort is None:
         return SegmentPlan("exact", None, f"calibration: {kind} cannot reach the target recall "
                            "affordably on this segment")
+    seen, missed = misses or (0, 0)
+    if seen >= MISSES_SEEN and missed > MISSES_TO_GO_EXACT * seen:
+        return SegmentPlan("exact", None, f"{kind} left {missed} of {seen} earlier "
+                           "queries under this filter short (its matches lie away from the "
+                           "queries): exact over the matches")
     d = seg.dims[name]
     want, filtered = index_plan(k, n_candidates, index.n_items, effort)
     exact_cost = min(COSTS.exact(seg.n, d), COSTS.gathered(n_candidates, d))
