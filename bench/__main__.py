@@ -20,7 +20,7 @@ import traceback
 from dataclasses import dataclass
 from pathlib import Path
 
-from . import report
+from . import goals, plots, report
 from .cases import Context, Section, Skip, all_cases
 from .runner import OtherLoad, wait_until_quiet
 
@@ -150,14 +150,23 @@ def main(argv=None) -> int:
               + ", ".join(f"{k} {v}" for k, v in info.items()), flush=True)
         results = [run_case(c, ctx, args) for c in chosen]
     info["load average (1 min) at end"] = f"{os.getloadavg()[0]:.2f}"
+    full = mode == "full" and not (args.only or args.profile)
+    img = ROOT / ("docs/img" if full else "bench/out/img")
+    pictures = [p.relative_to(ROOT) for p in plots.render(results, img)]
     text = report.render(results, mode=mode, argv=argv, started=started,
-                         seconds=time.perf_counter() - t0, info=info)
+                         seconds=time.perf_counter() - t0, info=info, plots=pictures,
+                         relative_to=args.out.parent)
     report.write(args.out, text)
     short = [t for r in results if r.status == "ok" for t in r.section.targets if not t.met]
     print(f"\nwrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}"
           f" ({(time.perf_counter() - t0) / 60:.1f} min); targets short: {len(short)}")
     for t in short:
         print(f"   {t}")
+    print("\nissue 8 targets:")
+    for line in goals.lines([t for r in results if r.status == "ok" for t in r.section.targets]):
+        print(f"   {line}")
+    for p in pictures:
+        print(f"plot: {p}")
     return 1 if any(r.status == "error" for r in results) else 0
 
 

@@ -67,21 +67,29 @@ def uniform_large(ctx):
     return ctx.fixture("uniform-large", lambda: datasets.uniform(large_n(ctx)))
 
 
-def clustered_frame(ctx) -> tuple[float, VectorFrame]:
-    """(build seconds, frame) of the clustered set, built once per run."""
+def default_index() -> str:
+    """The index kind a ``VectorFrame`` builds when not told (nbvec's default)."""
+    return VectorFrame(2, progress=False)._config.index
+
+
+def clustered_frame(ctx, index: str | None = None) -> tuple[float, VectorFrame]:
+    """(build seconds, frame) of the clustered set with ``index`` ("annoy",
+    "hnsw"; None: nbvec's default), built once per run and index kind."""
+    index = index or default_index()
+
     def make():
         ds = clustered(ctx)
-        ctx.log(f"  building the {ds.shape} clustered VectorFrame ...")
-        return build_frame(ds, **frame_options(ctx))
+        ctx.log(f"  building the {ds.shape} clustered VectorFrame (index={index!r}) ...")
+        return build_frame(ds, index=index, **frame_options(ctx))
 
-    return ctx.fixture("clustered-frame", make)
+    return ctx.fixture(f"clustered-frame-{index}", make)
 
 
 def clustered_forest(ctx):
     """A raw annoy forest over the clustered set, same n_trees/seed/n_jobs as
-    the frame's index."""
+    the annoy frame's index."""
     def make():
-        _, vf = clustered_frame(ctx)
+        _, vf = clustered_frame(ctx, "annoy")
         cfg = vf._config
         ctx.log(f"  building the raw annoy forest ({cfg.n_trees} trees) ...")
         return annoy_forest(clustered(ctx).unit_base, cfg.n_trees, cfg.seed, cfg.n_jobs)
@@ -250,3 +258,82 @@ def group_passes(vf):
     finally:
         del engine.search
         groups._candidates_exact = exact
+
+
+# -- the real set, the HNSW index, and Qdrant Edge ------------------------------
+PYDOCS_QUICK_N, PYDOCS_QUICK_QUERIES = 10_000, 200
+
+
+def pydocs(ctx):
+    """pydocs-minilm (None when absent); quick runs take its first 10k points
+    and 200 queries, with the exact neighbours recomputed over that subset."""
+    def make():
+        ds = datasets.pydocs_minilm()
+        if ds is None or not ctx.quick:
+            return ds
+        base, queries = ds.base[:PYDOCS_QUICK_N], ds.queries[:PYDOCS_QUICK_QUERIES]
+        return datasets.Dataset(f"{ds.name}-{PYDOCS_QUICK_N // 1000}k", base, queries,
+                                datasets.exact_truth(base, queries),
+                                f"{ds.description}; first {PYDOCS_QUICK_N:,} points (quick)")
+
+    return ctx.fixture("pydocs", make)
+
+
+def pydocs_frame(ctx, index: str | None = None) -> tuple[float, VectorFrame]:
+    """(build seconds, frame) of :func:`pydocs` with ``index`` (None: nbvec's
+    default), built once per run and index kind."""
+    index = index or default_index()
+
+    def make():
+        ds = pydocs(ctx)
+        ctx.log(f"  building the {ds.shape} pydocs-minilm VectorFrame (index={index!r}) ...")
+        return build_frame(ds, index=index, **frame_options(ctx))
+
+    return ctx.fixture(f"pydocs-frame-{index}", make)
+
+
+def hnsw_unavailable() -> str | None:
+    """None when ``VectorFrame(..., index="hnsw")`` is accepted, else the reason."""
+    from nbvec import InvalidRequest
+
+    try:
+        VectorFrame(2, index="hnsw", progress=False)
+    except (InvalidRequest, ValueError, TypeError, ImportError) as e:
+        return f"`VectorFrame(..., index=\"hnsw\")` not available yet ({e})"
+    return None
+
+
+def edge_thresholds(ctx) -> dict:
+    """Qdrant Edge's thresholds (KB): Qdrant's defaults, lowered in quick runs
+    as nbvec's are (see the module docstring)."""
+    if not ctx.quick:
+        return {}
+    return {"indexing_threshold": QUICK_THRESHOLDS["indexing_threshold"],
+            "full_scan_threshold": QUICK_THRESHOLDS["full_scan_threshold"]}
+
+
+def edge_shard(ctx, name: str, ds, payload=None, indexed=()):
+    """(build seconds, :class:`bench.references.QdrantEdge`) over ``ds``, once
+    per run: upsert in batches of 1,000, then ``optimize()`` (HNSW build)."""
+    from .references import QdrantEdge
+
+    def make():
+        ref = QdrantEdge(payload, indexed, **edge_thresholds(ctx))
+        what = f" (payload index on {', '.join(indexed)})" if indexed else ""
+        ctx.log(f"  building a {ds.shape} Qdrant Edge shard of {name}{what} ...")
+        seconds, _ = time_once(lambda: ref.build(ds.base))
+        return seconds, ref
+
+    return ctx.fixture(f"edge-{name}-{'-'.join(indexed) or 'plain'}", make)
+
+
+EDGE_KEYS = ("r", "cluster")  # the payload the filtered-search case filters on
+
+
+def clustered_edge(ctx, indexed: bool = False):
+    """(build seconds, QdrantEdge) of the clustered set with payload ``r`` and
+    ``cluster`` (:func:`clustered_payload`); ``indexed``: integer payload
+    indexes on both, created before the points arrive."""
+    payload = clustered_payload(ctx)[list(EDGE_KEYS)].to_dict("records")
+    return edge_shard(ctx, "clustered", clustered(ctx), payload,
+                      EDGE_KEYS if indexed else ())

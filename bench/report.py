@@ -156,8 +156,18 @@ def _quiet(cores) -> str:
     return f"{'busy' if cores > BUSY_CORES else 'quiet'} ({cores:.2f} other cores)"
 
 
+def render_goals(targets: list) -> list:
+    """Issue 8's targets, each met, short or not measured (``bench.goals``)."""
+    from .goals import summarize
+
+    return [markdown_table(
+        ["issue-8 target", "verdict", "targets", "deciding figure"],
+        [[g["goal"], f"**{g['verdict']}**", g["count"], str(g["worst"] or "-")]
+         for g in summarize(targets)]), ""]
+
+
 def render(results: list, *, mode: str, argv: list, started: _dt.datetime, seconds: float,
-           info: dict) -> str:
+           info: dict, plots: list = (), relative_to: Path | None = None) -> str:
     targets = [(r, t) for r in results if r.status == "ok" for t in r.section.targets]
     command = " ".join(["python -m bench", *argv])
     out = ["# nbvec benchmarks", "",
@@ -166,7 +176,13 @@ def render(results: list, *, mode: str, argv: list, started: _dt.datetime, secon
            "Do not edit by hand: re-run the harness.", "",
            "## Machine", ""]
     out += [f"- {k}: {v}" for k, v in info.items()]
-    out += ["", "## How to read", "", RULES, "", "## Targets", ""]
+    out += ["", "## How to read", "", RULES, "", "## Issue 8's targets", ""]
+    out += render_goals([t for _, t in targets])
+    if plots:
+        root = Path(__file__).resolve().parent.parent
+        out += ["## Plots", ""] + [
+            f"![{p.stem}]({os.path.relpath(root / p, relative_to or root)})" for p in plots] + [""]
+    out += ["## Targets", ""]
     if targets:
         out.append(markdown_table(
             ["case", "target", "value", "limit", "verdict", "machine during the case"],

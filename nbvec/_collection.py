@@ -350,6 +350,16 @@ class Collection:
         seg.allowed_cache[key] = (seg.version, rows)
         return rows
 
+    def _seen(self, seg: Segment, name: str, allowed: Allowed | None) -> bool:
+        """Whether a search of ``seg`` at this version used this filter before
+        (and mark it used)."""
+        if allowed is None:
+            return False
+        key = ("seen", name, allowed)
+        hit = seg.allowed_cache.get(key)
+        seg.allowed_cache[key] = (seg.version, True)
+        return hit is not None and hit[0] == seg.version
+
     def _index_misses(self, seg: Segment, name: str, allowed: Allowed | None):
         """(queries, fallbacks) of earlier index searches of ``seg`` under this
         filter, at this segment version; None when there were none."""
@@ -444,8 +454,9 @@ class Collection:
                                     misses=misses)
                 plan.candidates = n_valid
                 if plan.strategy == "exact":
-                    # a filter the index keeps missing is a repeated one: worth its copy
-                    gather = GATHERED_BUDGET if misses is not None else GATHER_BELOW
+                    # a filter seen before on this segment version is a repeated one:
+                    # its matches are worth a copy (kept under GATHERED_BUDGET)
+                    gather = GATHERED_BUDGET if self._seen(seg, name, allowed) else GATHER_BELOW
                     if allowed is not None and n_valid < gather * seg.n:
                         listed, vecs, sqn = self.allowed_gathered(seg, name, allowed)
                         pos_in, scores = exact_topk(metric, q, vecs, sqn, None, k)

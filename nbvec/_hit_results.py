@@ -20,6 +20,9 @@ from .models import ScoredPoint
 
 __all__ = ["scored_results", "hit_fields", "vectors_of"]
 
+# the engine's own values: no validation needed
+_make_point = ScoredPoint.trusted_maker("id", "version", "score", "payload", "vector")
+
 
 def scored_results(hits, segments, pick, names, vector_names) -> list[Results]:
     """One Results per query row of ``hits`` (a :class:`~nbvec._search.Hits`).
@@ -33,10 +36,8 @@ def scored_results(hits, segments, pick, names, vector_names) -> list[Results]:
     seg_of, rows_of = hits.seg[valid], hits.rows[valid]  # query by query, best first
     ids, versions, payloads, vectors = hit_fields(segments, seg_of, rows_of, pick, names,
                                                   vector_names)
-    make = ScoredPoint.trusted  # the engine's own values: no validation needed
-    points = [make(id=i, version=v, score=s, payload=p, vector=x)
-              for i, v, s, p, x in zip(ids, versions, hits.scores[valid].tolist(), payloads,
-                                       vectors)]
+    points = list(map(_make_point, ids, versions, hits.scores[valid].tolist(), payloads,
+                      vectors))
     out, start = [], 0
     for count in counts:
         out.append(Results(points[start : start + count]))

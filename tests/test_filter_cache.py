@@ -96,3 +96,19 @@ def test_gathered_matches_stay_under_the_budget():
     held = sum(v[1][1].nbytes for v in _gathered_entries(seg))
     assert 0 < held <= GATHERED_BUDGET * seg.n * 4 * 4
     assert len(_gathered_entries(seg)) == 2
+
+
+def test_a_repeated_broad_filter_gathers_its_matches_on_the_second_search():
+    rng = np.random.default_rng(4)
+    vecs = rng.normal(size=(500, 4)).astype(np.float32)
+    vf = VectorFrame(4, "Dot", progress=False)
+    vf.upsert(range(500), vecs, payload=[{"a": i % 5} for i in range(500)])
+    seg = vf._engine.segments[0]
+    q = rng.normal(size=4)
+    first = vf.search(q, where="a < 2", limit=5)  # 40%: scanned in place the first time
+    assert _gathered_entries(seg) == []
+    again = vf.search(q, where="a < 2", limit=5)  # seen before: gathered, and kept
+    assert len(_gathered_entries(seg)) == 1
+    match = np.flatnonzero(np.arange(500) % 5 < 2)
+    expected = match[np.argsort(-(vecs[match] @ q), kind="stable")[:5]].tolist()
+    assert first.ids == again.ids == expected

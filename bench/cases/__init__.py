@@ -29,7 +29,7 @@ from dataclasses import dataclass, field
 
 __all__ = ["Case", "Context", "Section", "Skip", "case", "all_cases", "MODULES"]
 
-MODULES = ("core", "filters", "recommend_groups")
+MODULES = ("core", "filters", "recommend_groups", "indexes", "memory", "storage")
 
 
 class Skip(Exception):
@@ -44,6 +44,7 @@ class Section:
     rows: list
     notes: list = field(default_factory=list)
     targets: list = field(default_factory=list)
+    data: dict = field(default_factory=dict)  # figures for the plots (bench/plots.py)
 
 
 @dataclass

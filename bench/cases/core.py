@@ -15,6 +15,7 @@ from nbvec import VectorFrame
 
 from .. import datasets, fixtures
 from ..baselines import annoy_forest, annoy_search_k_for_recall, numpy_topk, numpy_topk_batch
+from ..references import QdrantEdge, edge_available
 from ..report import fmt_rate, fmt_ratio, fmt_recall, fmt_time
 from ..runner import Target, cumulative, interleave, profiled, recall_at_k
 from . import Section, Skip, case
@@ -68,7 +69,8 @@ def exact(ctx):
         rows.append([label, fmt_time(t["numpy"].median), fmt_time(t["nbvec"].median),
                      fmt_ratio(ratio), fmt_time(t["engine"].median),
                      fmt_ratio(t.ratio("engine", "numpy"))])
-        targets.append(Target(f"exact {label.split(' (')[0]}: nbvec / numpy", ratio, "<=", 1.5, "x"))
+        targets.append(Target(f"exact {label.split(' (')[0]}: nbvec / numpy", ratio, "<=", 1.5, "x",
+                              goal="exact"))
     return Section(
         columns=["queries", "numpy", "nbvec `vf.search(exact=True)`", "nbvec / numpy",
                  "engine only", "engine / numpy"],
@@ -93,7 +95,7 @@ def _raw_at_equal_recall(forest, ds, recall: float, start: int):
 @case("annoy-vs-raw", "nbvec's annoy path vs raw annoy at equal recall, same segmentation")
 def annoy_vs_raw(ctx):
     ds = fixtures.clustered(ctx)
-    _, vf = fixtures.clustered_frame(ctx)
+    _, vf = fixtures.clustered_frame(ctx, "annoy")
     segs = fixtures.sealed_segments(vf)
     if not (len(segs) == 1 and segs[0]["indexed"] and segs[0]["points"] == ds.n):
         raise RuntimeError(f"expected one sealed, indexed segment of all {ds.n} points: {segs}")
@@ -124,7 +126,7 @@ def annoy_vs_raw(ctx):
                      fmt_time(t["engine"].median), fmt_ratio(t.ratio("engine", "raw"))])
         if plan.strategy == "annoy" and raw_sk:
             targets.append(Target(f"annoy path / raw annoy at equal recall (nbvec search_k {sk})",
-                                  ratio, "<=", 1.3, "x"))
+                                  ratio, "<=", 1.3, "x", goal="index-vs-raw"))
     return Section(
         columns=["nbvec search_k", "nbvec plan", "raw recall at that search_k", "nbvec recall@10",
                  "raw search_k at equal recall", "raw annoy / query", "nbvec / query",
@@ -176,8 +178,9 @@ def default_search(ctx, ds, vf, forest=None, targets: bool = False) -> Section:
              f"recall over {len(ds.queries)} queries, time over {len(qs)} single-query calls"]
     goals = []
     if targets:
-        goals = [Target("default search recall@10", recall, ">=", 0.95),
-                 Target("default search time / numpy brute force", ratio, "<=", 0.15, "x")]
+        goals = [Target("default search recall@10", recall, ">=", 0.95, goal="default-search"),
+                 Target("default search time / numpy brute force", ratio, "<=", 0.15, "x",
+                        goal="default-search")]
     return Section(columns=["method", "search_k", "recall@10", "time / query", "vs numpy"],
                    rows=rows, notes=notes, targets=goals)
 
@@ -235,7 +238,7 @@ def upsert(ctx):
 @case("build", "Index build: upsert to sealed + indexed + calibrated")
 def build(ctx):
     ds = fixtures.clustered(ctx)
-    opts = fixtures.frame_options(ctx)
+    opts = {**fixtures.frame_options(ctx), "index": "annoy"}  # the annoy build target
     cfg = VectorFrame(ds.d, **opts)._config
     reps = max(1, min(ctx.repeat, 3))  # ~10 s per round: 3 rounds keep the run short
     t = interleave({
@@ -259,13 +262,13 @@ def build(ctx):
         columns=["points", "n_trees", "raw annoy (add_item + build)", "nbvec upsert -> indexed",
                  "nbvec / raw"],
         rows=rows,
-        notes=[f"{ds.name}; nbvec: a fresh `VectorFrame` and one `upsert` of all points (the "
+        notes=[f"{ds.name}; nbvec: a fresh `VectorFrame(..., index='annoy')` and one `upsert` of all points (the "
                "optimizer seals, builds and calibrates synchronously inside it); raw: "
                f"`annoy_forest` over normalized vectors, same n_trees, seed, n_jobs ({cfg.n_jobs})",
                f"{reps} interleaved rounds (each round builds both)",
                f"one profiled nbvec build ({fmt_time(total)} under cProfile): {phases}"],
         targets=[Target(f"build of {ds.shape} (upsert -> sealed, indexed, calibrated)",
-                        nb, "<=", 10.0, "s")])
+                        nb, "<=", 10.0, "s", goal="annoy-build")])
 
 
 # -- 6. small collection ------------------------------------------------------------------------------
@@ -274,30 +277,42 @@ def small_collection(ctx):
     ds = ctx.fixture("uniform-1k", lambda: datasets.uniform(1000))
     _, vf = fixtures.build_frame(ds, **fixtures.frame_options(ctx, large=False))
     qs, xb = ds.queries[: ctx.n_timed], ds.unit_base
-    t = interleave({
+    runs = {
         "numpy": lambda: [numpy_topk(xb, q, K) for q in qs],
         "nbvec": lambda: [vf.search(q, limit=K) for q in qs],
         "nbvec-nopayload": lambda: [vf.search(q, limit=K, with_payload=False) for q in qs],
         "engine": lambda: [_engine_one(vf, q) for q in qs],
-    }, 3 * ctx.repeat, per=len(qs))
+    }
+    labels = [("numpy brute force", "numpy"), ("nbvec `vf.search(q, limit=10)`", "nbvec"),
+              ("nbvec, with_payload=False", "nbvec-nopayload"), ("engine only", "engine")]
+    edge_note = edge_available()
+    if edge_note is None:  # Qdrant keeps 1k points in a plain segment: a full scan
+        edge = QdrantEdge()
+        edge.build(ds.base)
+        edge_qs = edge.prepare(qs)
+        runs["edge"] = lambda: edge.run(None, edge_qs, K)
+        labels.append(("Qdrant Edge `shard.query(QueryRequest(...))`", "edge"))
+        edge_note = (f"Qdrant Edge: {edge.describe()}; recall@10 "
+                     f"{fmt_recall(recall_at_k(edge.run(None, edge.prepare(ds.queries), K), ds.truth, K))}")
+    t = interleave(runs, 3 * ctx.repeat, per=len(qs))
     recall = recall_at_k(_single_ids(vf, ds.queries), ds.truth, K)
     rows = [[label, fmt_time(t[key].median),
              "-" if key == "numpy" else fmt_time(t.excess(key, "numpy")),
              "1.00x" if key == "numpy" else fmt_ratio(t.ratio(key, "numpy"))]
-            for label, key in (("numpy brute force", "numpy"),
-                               ("nbvec `vf.search(q, limit=10)`", "nbvec"),
-                               ("nbvec, with_payload=False", "nbvec-nopayload"),
-                               ("engine only", "engine"))]
+            for label, key in labels]
     excess = t.excess("nbvec", "numpy")
+    if "edge" in runs:
+        rows.append(["nbvec / Qdrant Edge", "", fmt_time(t.excess("nbvec", "edge")),
+                     fmt_ratio(t.ratio("nbvec", "edge"))])
     return Section(
         columns=["method", "time / query", "above numpy", "vs numpy"],
         rows=rows,
         notes=[f"{ds.name} ({ds.shape}, {ds.description}); {_segments_note(vf)}",
                "planner: " + fixtures.describe_plans(vf, ds.queries[0]),
                f"nbvec recall@10: {fmt_recall(recall)}; {len(qs)} single-query calls per round, "
-               f"{3 * ctx.repeat} rounds"],
+               f"{3 * ctx.repeat} rounds", edge_note],
         targets=[Target("1k collection: nbvec time above numpy per query",
-                        excess * 1e3, "<=", 0.1, "ms")])
+                        excess * 1e3, "<=", 0.1, "ms", goal="small-collection")])
 
 
 # -- default search on other data -------------------------------------------------------------------------
@@ -318,12 +333,12 @@ def default_digits(ctx):
 
 @case("default-pydocs", "Default search on pydocs-minilm (real 49k x 384 text embeddings)")
 def default_pydocs(ctx):
-    ds = datasets.pydocs_minilm()
+    ds = fixtures.pydocs(ctx)
     if ds is None:
         raise Skip(f"pydocs-minilm not found at {datasets.PYDOCS_DIR} (optional input)")
-    ctx.log(f"  building the {ds.shape} pydocs-minilm VectorFrame ...")
-    seconds, vf = fixtures.build_frame(ds, progress=False)
+    seconds, vf = fixtures.pydocs_frame(ctx)
     section = default_search(ctx, ds, vf)
     section.notes.insert(1, f"build (upsert -> indexed, one run): {fmt_time(seconds)}; "
-                         "recall against the provided ground_truth_top100.npy")
+                         "recall against the provided ground_truth_top100.npy"
+                         + (" (recomputed over the quick subset)" if ctx.quick else ""))
     return section

@@ -25,14 +25,16 @@ from nbvec import models as nm
 from .. import fixtures
 from ..baselines import numpy_topk
 from ..datasets import exact_truth
+from ..references import edge_available, version
 from ..report import fmt_ratio, fmt_recall, fmt_time
 from ..runner import Target, interleave, recall_at_k, time_once
 from . import Section, Skip, case
 
 K = 10
-SHARES = (0.001, 0.01, 0.1, 0.5)
+SHARES = (0.001, 0.01, 0.03, 0.1, 0.3, 0.5, 1.0)
 KINDS = {"random": "r", "clusters": "cluster"}  # filter kind -> payload key
 QDRANT_CALLS = 5  # timed qdrant-client calls per row (about 1 s each at 100k)
+EDGE_CALLS = 20  # timed Qdrant Edge calls without a payload index (up to ~80 ms each)
 SLACK = 1e-4  # the latency target's + 0.1 ms
 
 
@@ -61,6 +63,11 @@ class KeyBelow:
         from qdrant_client import models as qm
 
         return qm.Filter(must=[qm.FieldCondition(key=self.key, range=qm.Range(lt=self.bound))])
+
+    def edge(self):
+        import qdrant_edge as qe
+
+        return qe.Filter(must=[qe.FieldCondition(key=self.key, range=qe.RangeFloat(lt=self.bound))])
 
     @property
     def where(self) -> str:
@@ -152,8 +159,9 @@ def _within_limit(t) -> float:
 
 
 # -- 1. recall and latency per selectivity -------------------------------------------------
-def _selectivity_row(ctx, f: KeyBelow, vf, qc, qf) -> dict:
-    """Recall, plan, latencies and the qdrant-client comparison of one filter."""
+def _selectivity_row(ctx, f: KeyBelow, vf, qc, qf, edges) -> dict:
+    """Recall, plan, latencies and the qdrant-client and Qdrant Edge
+    comparisons of one filter (``edges``: (indexed shard, plain shard) or None)."""
     ds, payload = fixtures.clustered(ctx), fixtures.clustered_payload(ctx)
     qs, all_q, few = ds.queries[: ctx.n_timed], ds.queries, ds.queries[: QDRANT_CALLS + 1]
     flt, match = f.model(), f.rows(payload)
@@ -162,12 +170,25 @@ def _selectivity_row(ctx, f: KeyBelow, vf, qc, qf) -> dict:
                  truth)
     plan, why = plan_of(vf, all_q, filter=flt)
     gathered, k = ds.unit_base[match], min(K, len(match) - 1)
-    t = interleave({
+    runs = {
         "filter": lambda: [vf.search(q, filter=flt, limit=K) for q in qs],
         "where": lambda: [vf.search(q, where=f.where, params=f.params, limit=K) for q in qs],
         "exact": lambda: [match[numpy_topk(gathered, q, k)] for q in qs],
         "unfiltered": lambda: [vf.search(q, limit=K) for q in qs],
-    }, ctx.repeat, per=len(qs))
+    }
+    edge = {}
+    if edges:
+        e_flt, (e_idx, e_plain) = f.edge(), edges
+        e_qs, e_all = e_idx.prepare(qs), e_idx.prepare(all_q)
+        runs["edge"] = lambda: e_idx.run(None, e_qs, K, filter=e_flt)
+        edge["recall"] = recall(e_idx.run(None, e_all, K, filter=e_flt), truth)
+        few_e, got_e = all_q[: EDGE_CALLS + 1], {}
+        edge["t"] = per_query_rounds({
+            "nbvec": lambda q: [p.id for p in vf.search(q, filter=flt, limit=K)],
+            "plain": lambda q: e_plain.run(None, [q.tolist()], K, filter=e_flt)[0],
+        }, few_e, got_e)
+        edge["plain_recall"] = recall(got_e["plain"], filtered_truth(ds.base, match, few_e))
+    t = interleave(runs, ctx.repeat, per=len(qs))
     cold = np.median([time_once(lambda i=i: vf.search(qs[i], filter=f.model(-1 - i),
                                                       limit=K))[0] for i in range(5)])
     # qdrant-client's local mode, over its first n_q points (all of them in a full run)
@@ -180,8 +201,9 @@ def _selectivity_row(ctx, f: KeyBelow, vf, qc, qf) -> dict:
     }, few, answers)
     q_truth = filtered_truth(ds.base, q_match, few) if len(q_match) else [[]] * len(few)
     return dict(matches=len(match), recall=got, plan=plan, reasons=why, t=t, cold=cold, qt=qt,
-                q_recall=recall(answers["qdrant"], q_truth),
-                nb_recall=recall(answers["nbvec"], q_truth))
+                edge=edge,
+                q_recall=recall(answers["qdrant"], q_truth) if len(q_match) else float("nan"),
+                nb_recall=recall(answers["nbvec"], q_truth) if len(q_match) else float("nan"))
 
 
 @case("filtered-search", "Filtered search: recall and latency by selectivity, vs qdrant-client")
@@ -192,10 +214,23 @@ def filtered_search(ctx):
     load_s, qc = fixtures.qdrant_local(ctx)
     qf, n_q = fixtures.qdrant_frame(ctx), fixtures.qdrant_n(ctx)
     qs, all_q = ds.queries[: ctx.n_timed], ds.queries
-    rows, targets, reasons, speedups = [], [], {}, []
+    edges, edge_note = None, edge_available()
+    if edge_note is None:
+        (s_idx, e_idx), (s_plain, e_plain) = (fixtures.clustered_edge(ctx, indexed=True),
+                                              fixtures.clustered_edge(ctx))
+        edges = (e_idx, e_plain)
+        edge_note = (f"Qdrant Edge {version('qdrant-edge-py')}: two shards of the same points "
+                     f"and payload (r, cluster as integers), with integer payload indexes on "
+                     f"both keys created before the points (built in {fmt_time(s_idx)}) and "
+                     f"without (built in {fmt_time(s_plain)}); `shard.query(QueryRequest("
+                     "query=Query.Nearest(q), filter=Filter(must=[FieldCondition(key, "
+                     "range=RangeFloat(lt=bound))]), limit=10))`, default ef; with index: timed "
+                     f"in the interleaved rounds, recall over all {len(all_q)} queries; without: "
+                     f"{EDGE_CALLS} queries, each paired with nbvec after one warm-up")
+    rows, targets, reasons, speedups, data = [], [], {}, [], []
     for kind, share in itertools.product(KINDS, SHARES):
-        m = _selectivity_row(ctx, KeyBelow(kind, share), vf, qc, qf)
-        t, qt = m["t"], m["qt"]
+        m = _selectivity_row(ctx, KeyBelow(kind, share), vf, qc, qf, edges)
+        t, qt, e = m["t"], m["qt"], m["edge"]
         for w in m["reasons"]:
             reasons.setdefault(w, []).append(f"{kind} {share:.1%}")
         speedup = qt.ratio("qdrant", "nbvec")
@@ -207,13 +242,24 @@ def filtered_search(ctx):
                      fmt_time(m["cold"]), fmt_time(t["exact"].median),
                      fmt_time(t["unfiltered"].median), fmt_time(limit), fmt_ratio(ratio),
                      fmt_time(qt["qdrant"].median), f"{speedup:,.0f}x",
-                     f"{fmt_recall(m['q_recall'])} / {fmt_recall(m['nb_recall'])}"])
+                     f"{fmt_recall(m['q_recall'])} / {fmt_recall(m['nb_recall'])}"]
+                    + ([fmt_time(t["edge"].median), fmt_recall(e["recall"]),
+                        fmt_time(e["t"]["plain"].median), fmt_recall(e["plain_recall"])]
+                       if e else ["-"] * 4))
+        data.append({"kind": kind, "share": share, "recall": m["recall"],
+                     "nbvec": t["filter"].median, "exact": t["exact"].median,
+                     "unfiltered": t["unfiltered"].median, "qdrant_local": qt["qdrant"].median,
+                     "qdrant_local_recall": m["q_recall"],
+                     **({"edge": t["edge"].median, "edge_recall": e["recall"],
+                         "edge_plain": e["t"]["plain"].median,
+                         "edge_plain_recall": e["plain_recall"]} if e else {})})
         name = f"{kind} filter {share:.1%}"
-        targets.append(Target(f"{name}: recall@10", m["recall"], ">=", 0.95))
+        targets.append(Target(f"{name}: recall@10", m["recall"], ">=", 0.95,
+                              goal="filtered-recall"))
         targets.append(Target(f"{name}: latency / (1.5 x best reference + 0.1 ms)", ratio,
                               "<=", 1.0, "x"))
     targets.append(Target("qdrant-client local mode / nbvec, slowest filter above",
-                          min(speedups), ">=", 20, "x"))
+                          min(speedups), ">=", 20, "x", goal="filtered-vs-qdrant"))
     notes = [
         f"{ds.name} ({ds.shape}, {ds.description}); payload r (random 0..999), cluster (0..999); "
         f"frame built in {fmt_time(seconds)}: {_segments(vf)}",
@@ -241,14 +287,18 @@ def filtered_search(ctx):
            "points") + f"; only {QDRANT_CALLS} queries each (it evaluates filters point by "
         "point in Python), each paired with nbvec on the same query after one warm-up; "
         "recall of both against exact over those queries" + qdrant_caveat(ctx),
+        edge_note,
     ]
     return Section(
         columns=["filter", "selectivity (matches)", "plan (explain)", "recall@10",
                  "nbvec filter= / query", "where= / query", "new filter, 1st call",
                  "exact over matches", "unfiltered search", "limit", "nbvec / limit",
                  f"qdrant local / query ({QDRANT_CALLS} q)", "nbvec speed-up",
-                 "recall qdrant / nbvec (those q)"],
-        rows=rows, notes=notes, targets=targets)
+                 "recall qdrant / nbvec (those q)", "Qdrant Edge, payload index / query",
+                 "its recall@10", f"Qdrant Edge, no payload index / query ({EDGE_CALLS} q)",
+                 "its recall@10 (those q)"],
+        rows=rows, notes=notes, targets=targets,
+        data={"selectivity": data, "dataset": f"{ds.name} ({ds.shape})"})
 
 
 def _segments(vf) -> str:
@@ -331,7 +381,7 @@ def filtered_batch(ctx):
                          fmt_time(t["single"].median), fmt_time(t["batch"].median),
                          fmt_ratio(ratio), "yes" if same else "**no**"])
             targets.append(Target(f"{face}: {BATCH} single calls / one batch, {kind} 1% filter",
-                                  ratio, ">=", 5, "x"))
+                                  ratio, ">=", 5, "x", goal="shared-filter-batch"))
     ctx.drop("clustered-client")
     return Section(
         columns=["face", "filter (matches)", "plan (explain)", f"{BATCH} single calls",

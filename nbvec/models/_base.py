@@ -92,6 +92,37 @@ class NbvecModel(_PydanticModel):
         return obj
 
     @classmethod
+    def trusted_maker(cls, *names: str):
+        """A function of positional values for the leading fields ``names``
+        that makes instances as :meth:`trusted` does, a third cheaper again
+        (search results make one per hit).
+
+        >>> from nbvec.models import ScoredPoint
+        >>> make = ScoredPoint.trusted_maker("id", "version", "score")
+        >>> make(1, 0, 0.5) == ScoredPoint(id=1, score=0.5)
+        True
+        """
+        cls.trusted()  # fills the template
+        fields = list(cls._trusted_template)
+        if list(names) != fields[: len(names)]:
+            raise ValueError(f"{cls.__name__}.trusted_maker: names must be its leading fields "
+                             f"{fields[: len(names)]}, got {list(names)}")
+        rest = {k: v for k, v in cls._trusted_template.items() if k not in names}
+        given = frozenset(names)
+
+        def make(*values: Any) -> Any:
+            values = dict(zip(names, values))
+            values.update(rest)
+            obj = _new_object(cls)
+            _set(obj, "__dict__", values)
+            _set(obj, "__pydantic_fields_set__", set(given))
+            _set(obj, "__pydantic_extra__", None)
+            _set(obj, "__pydantic_private__", None)
+            return obj
+
+        return make
+
+    @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Any:
         """Build the model from a dict (REST JSON form) or a model instance."""
         try:
