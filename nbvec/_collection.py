@@ -37,7 +37,7 @@ from ._segment import Segment
 __all__ = ["Collection", "SearchOutcome", "Allowed"]
 
 _ROW_BITS = 40  # packed location: segment uid << 40 | row
-GATHERED_BUDGET = 0.5  # cached gathered matches of a segment: at most half its vector bytes
+GATHERED_BUDGET = 0.6  # cached gathered matches of a segment: at most 60% of its vector bytes
 
 
 @dataclass(frozen=True)
@@ -360,6 +360,15 @@ class Collection:
         seg.allowed_cache[key] = (seg.version, True)
         return hit is not None and hit[0] == seg.version
 
+    def _gather_fits(self, seg: Segment, name: str, allowed: Allowed, n_valid: int) -> bool:
+        """Whether the gathered matches of this filter are (or can be) kept."""
+        hit = seg.allowed_cache.get(("gathered", name, allowed))
+        if hit is not None and hit[0] == seg.version:
+            return True
+        held = sum(v[1][1].nbytes for k, v in seg.allowed_cache.items()
+                   if k[0] == "gathered" and v[0] == seg.version)
+        return held + n_valid * seg.dims[name] * 4 <= GATHERED_BUDGET * seg.n * seg.dims[name] * 4
+
     def _index_misses(self, seg: Segment, name: str, allowed: Allowed | None):
         """(queries, fallbacks) of earlier index searches of ``seg`` under this
         filter, at this segment version; None when there were none."""
@@ -448,16 +457,19 @@ class Collection:
                     plans.append(SegmentPlan("skip", None, "empty segment"))
                     continue
                 valid, n_valid = self.allowed_rows(seg, name, allowed)
-                misses = self._index_misses(seg, name, allowed)
+                # a filter seen before on this segment version is a repeated one: its
+                # matches are worth a copy, kept while the copies fit GATHERED_BUDGET
+                repeated = self._seen(seg, name, allowed)
+                gather = allowed is not None and (
+                    n_valid < GATHER_BELOW * seg.n
+                    or (repeated and self._gather_fits(seg, name, allowed, n_valid)))
                 plan = plan_segment(seg, name, k, n_valid, exact=exact, hnsw_ef=hnsw_ef,
                                     indexed_only=indexed_only, config=self.config,
-                                    misses=misses)
+                                    misses=self._index_misses(seg, name, allowed),
+                                    gathered=gather and repeated)
                 plan.candidates = n_valid
                 if plan.strategy == "exact":
-                    # a filter seen before on this segment version is a repeated one:
-                    # its matches are worth a copy (kept under GATHERED_BUDGET)
-                    gather = GATHERED_BUDGET if self._seen(seg, name, allowed) else GATHER_BELOW
-                    if allowed is not None and n_valid < gather * seg.n:
+                    if gather:
                         listed, vecs, sqn = self.allowed_gathered(seg, name, allowed)
                         pos_in, scores = exact_topk(metric, q, vecs, sqn, None, k)
                         rows = listed[pos_in]

@@ -43,10 +43,11 @@ MISSES_SEEN = 4  # queries seen before that share counts
 
 
 def plan_segment(seg, name: str, k: int, n_candidates: int, *, exact: bool, hnsw_ef,
-                 indexed_only: bool, config, misses=None) -> SegmentPlan:
+                 indexed_only: bool, config, misses=None, gathered=False) -> SegmentPlan:
     """Plan for segment ``seg``, vector ``name``, ``k`` results over
     ``n_candidates`` searchable rows. ``misses``: (queries, fallbacks) of
-    earlier searches of this segment's index under the same filter."""
+    earlier searches of this segment's index under the same filter;
+    ``gathered``: the filter's matches are kept gathered (no copy to pay)."""
     index = seg.indexes.get(name)
     small = seg.vector_kb() < config.full_scan_threshold
     if indexed_only and index is None and not small:
@@ -71,7 +72,8 @@ def plan_segment(seg, name: str, k: int, n_candidates: int, *, exact: bool, hnsw
                            "queries): exact over the matches")
     d = seg.dims[name]
     want, filtered = index_plan(k, n_candidates, index.n_items, effort)
-    exact_cost = min(COSTS.exact(seg.n, d), COSTS.gathered(n_candidates, d))
+    over_matches = COSTS.exact if gathered else COSTS.gathered
+    exact_cost = min(COSTS.exact(seg.n, d), over_matches(n_candidates, d))
     if index.cost(COSTS, filtered, want, d) >= exact_cost:
         share = n_candidates / max(index.n_items, 1)
         why = (f"exact over {n_candidates:,} matches is cheaper than {kind} at "
