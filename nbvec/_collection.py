@@ -360,14 +360,10 @@ class Collection:
         seg.allowed_cache[key] = (seg.version, True)
         return hit is not None and hit[0] == seg.version
 
-    def _gather_fits(self, seg: Segment, name: str, allowed: Allowed, n_valid: int) -> bool:
-        """Whether the gathered matches of this filter are (or can be) kept."""
-        hit = seg.allowed_cache.get(("gathered", name, allowed))
-        if hit is not None and hit[0] == seg.version:
-            return True
-        held = sum(v[1][1].nbytes for k, v in seg.allowed_cache.items()
-                   if k[0] == "gathered" and v[0] == seg.version)
-        return held + n_valid * seg.dims[name] * 4 <= GATHERED_BUDGET * seg.n * seg.dims[name] * 4
+    @staticmethod
+    def _gather_fits(seg: Segment, n_valid: int) -> bool:
+        """Whether ``n_valid`` gathered matches fit the segment's copy budget."""
+        return n_valid <= GATHERED_BUDGET * seg.n
 
     def _index_misses(self, seg: Segment, name: str, allowed: Allowed | None):
         """(queries, fallbacks) of earlier index searches of ``seg`` under this
@@ -388,18 +384,27 @@ class Collection:
         into their own arrays. Kept per segment version while the gathered
         copies of a segment stay under ``GATHERED_BUDGET`` of its vector bytes,
         so a repeated selective filter scores its matches without copying
-        them again (the copy costs several times the scoring)."""
-        key = ("gathered", name, allowed)
-        hit = seg.allowed_cache.get(key)
+        them again (the copy costs several times the scoring). The least
+        recently used copies make room for a new one."""
+        cache, key = seg.allowed_cache, ("gathered", name, allowed)
+        hit = cache.pop(key, None)
         if hit is not None and hit[0] == seg.version:
+            cache[key] = hit  # most recently used: last
             return hit[1]
         rows = self.allowed_list(seg, name, allowed)
         gathered = (rows, seg.vectors[name][rows], seg.sqnorms[name][rows])
-        for k in [k for k, v in seg.allowed_cache.items() if v[0] != seg.version]:
-            del seg.allowed_cache[k]  # stale copies must not hold memory
-        held = sum(v[1][1].nbytes for k, v in seg.allowed_cache.items() if k[0] == "gathered")
-        if held + gathered[1].nbytes <= GATHERED_BUDGET * seg.n * seg.dims[name] * 4:
-            seg.allowed_cache[key] = (seg.version, gathered)
+        for k in [k for k, v in cache.items() if v[0] != seg.version]:
+            del cache[k]  # stale copies must not hold memory
+        budget = GATHERED_BUDGET * seg.n * seg.dims[name] * 4
+        if gathered[1].nbytes <= budget:
+            kept = [(k, v[1][1].nbytes) for k, v in cache.items() if k[0] == "gathered"]
+            held = sum(b for _, b in kept)
+            for k, nbytes in kept:  # oldest first
+                if held + gathered[1].nbytes <= budget:
+                    break
+                del cache[k]
+                held -= nbytes
+            cache[key] = (seg.version, gathered)
         return gathered
 
     def search_by_scores(self, name: str, score_fn, *, limit: int, offset: int = 0,
@@ -462,7 +467,7 @@ class Collection:
                 repeated = self._seen(seg, name, allowed)
                 gather = allowed is not None and (
                     n_valid < GATHER_BELOW * seg.n
-                    or (repeated and self._gather_fits(seg, name, allowed, n_valid)))
+                    or (repeated and self._gather_fits(seg, n_valid)))
                 plan = plan_segment(seg, name, k, n_valid, exact=exact, hnsw_ef=hnsw_ef,
                                     indexed_only=indexed_only, config=self.config,
                                     misses=self._index_misses(seg, name, allowed),

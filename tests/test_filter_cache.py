@@ -112,3 +112,17 @@ def test_a_repeated_broad_filter_gathers_its_matches_on_the_second_search():
     match = np.flatnonzero(np.arange(500) % 5 < 2)
     expected = match[np.argsort(-(vecs[match] @ q), kind="stable")[:5]].tolist()
     assert first.ids == again.ids == expected
+
+
+def test_the_least_recently_used_gathered_copy_makes_room():
+    vf = VectorFrame(4, "Dot", progress=False)
+    vf.upsert(range(1000), np.random.default_rng(1).normal(size=(1000, 4)),
+              payload=[{"a": i % 4} for i in range(1000)])
+    seg = vf._engine.segments[0]
+
+    def kept():
+        return sorted(min(k[2].condition.values) for k in seg.allowed_cache if k[0] == "gathered")
+
+    for value in (0, 1, 0, 2):  # 25% each, room for two: 1 is the least recently used
+        vf.search(np.ones(4), where="a == @v", params={"v": value}, limit=3)
+    assert kept() == [0, 2]
