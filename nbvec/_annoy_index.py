@@ -159,19 +159,13 @@ class AnnoySegmentIndex:
         """Write the forest to ``folder/<stem>.ann`` (temporary name, fsync,
         rename) and return the JSON metadata :meth:`load_files` reads back.
         Annoy memory-maps the written file from then on."""
-        import os
         from dataclasses import asdict
         from pathlib import Path
 
+        from ._storage._fileio import write_by_name
+
         path = Path(folder) / f"{stem}.ann"
-        tmp = path.with_name(path.name + ".tmp")
-        self.forest.save(str(tmp))
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        write_by_name(path, self.forest.save)
         cal = self.calibration
         return {"kind": "annoy", "file": path.name, "bytes": path.stat().st_size,
                 "dim": self.dim, "n_trees": self.n_trees, "n_items": self.n_items,

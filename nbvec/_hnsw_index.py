@@ -212,15 +212,10 @@ class HnswSegmentIndex:
         from dataclasses import asdict
         from pathlib import Path
 
+        from ._storage._fileio import write_by_name
+
         path = Path(folder) / f"{stem}.hnsw"
-        tmp = path.with_name(path.name + ".tmp")
-        self.graph.save_index(str(tmp))
-        fd = os.open(tmp, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-        os.replace(tmp, path)
+        write_by_name(path, self.graph.save_index)
         cal = self.calibration
         return {"kind": self.kind, "file": path.name, "bytes": path.stat().st_size,
                 "dim": self.dim, "m": self.m, "ef_construct": self.ef_construct,

@@ -23,8 +23,8 @@ import numpy as np
 
 from .._errors import StorageCorrupted
 
-__all__ = ["write_atomic", "save_npy", "load_npy", "fsync_dir", "read_json", "write_json",
-           "sync_fd"]
+__all__ = ["write_atomic", "write_by_name", "save_npy", "load_npy", "fsync_dir", "read_json",
+           "write_json", "sync_fd"]
 
 
 def sync_fd(fd: int) -> None:
@@ -65,6 +65,26 @@ def write_atomic(path: Path, write, *, sync_dir: bool = True) -> None:
         raise
     if sync_dir:
         fsync_dir(path.parent)
+
+
+def write_by_name(path: Path, save) -> None:
+    """``save(name)`` for a library that writes its file by name (annoy,
+    hnswlib): to a temporary name, fsynced, then renamed over ``path``."""
+    tmp = path.with_name(path.name + ".tmp")
+    try:
+        save(str(tmp))
+        fd = os.open(tmp, os.O_RDONLY)
+        try:
+            sync_fd(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
 
 
 def save_npy(path: Path, array: np.ndarray, *, sync_dir: bool = False) -> None:

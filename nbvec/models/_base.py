@@ -84,12 +84,7 @@ class NbvecModel(_PydanticModel):
             cls._trusted_template = template
         fields = dict(template)
         fields.update(values)
-        obj = _new_object(cls)
-        _set(obj, "__dict__", fields)
-        _set(obj, "__pydantic_fields_set__", set(values))
-        _set(obj, "__pydantic_extra__", None)
-        _set(obj, "__pydantic_private__", None)
-        return obj
+        return _instance(cls, fields, values)
 
     @classmethod
     def trusted_maker(cls, *names: str):
@@ -111,14 +106,9 @@ class NbvecModel(_PydanticModel):
         given = frozenset(names)
 
         def make(*values: Any) -> Any:
-            values = dict(zip(names, values))
-            values.update(rest)
-            obj = _new_object(cls)
-            _set(obj, "__dict__", values)
-            _set(obj, "__pydantic_fields_set__", set(given))
-            _set(obj, "__pydantic_extra__", None)
-            _set(obj, "__pydantic_private__", None)
-            return obj
+            fields = dict(zip(names, values))
+            fields.update(rest)
+            return _instance(cls, fields, given)
 
         return make
 
@@ -137,6 +127,17 @@ class NbvecModel(_PydanticModel):
             return super().model_validate_json(json_data, **kwargs)
         except ValidationError as exc:
             raise invalid_request(cls, exc) from None
+
+
+def _instance(cls: type, fields: Dict[str, Any], given) -> Any:
+    """A model instance holding ``fields`` (all of them, in order), ``given``
+    being the names set explicitly; no validation."""
+    obj = _new_object(cls)
+    _set(obj, "__dict__", fields)
+    _set(obj, "__pydantic_fields_set__", set(given))
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
 
 
 def invalid_request(
