@@ -7,6 +7,7 @@ and the write in flight either entirely or not at all."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -114,9 +115,14 @@ def test_killed_writer_loses_no_acknowledged_write(tmp_path):
             assert child.stdout.readline().strip() == "ready", child.stderr.read()
             time.sleep(rng.uniform(0.0, 0.4))
         child.send_signal(signal.SIGKILL)
-        out, err = child.communicate()
+        child.wait()
+        # read through the text buffers, not communicate(): it reads the raw pipe
+        # and would skip what readline() above had already buffered
+        out, err = child.stdout.read(), child.stderr.read()
+        child.stdout.close()
+        child.stderr.close()
         assert child.returncode == -signal.SIGKILL, err
-        acked = [int(line.split()[1]) for line in out.splitlines() if line.startswith("ack")]
+        acked = [int(m[1]) for m in re.finditer(r"^ack (\d+)\n", out, re.M)]
         assert "Traceback" not in err, err
         last = acked[-1] if acked else -1
         acked_total += len(acked)
