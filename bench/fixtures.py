@@ -212,7 +212,7 @@ def describe_plans(vf, query, **kwargs) -> str:
 def forced_search_k(vf, search_k: int):
     """Make every annoy index of ``vf`` answer at ``search_k``.
 
-    How: the planner asks ``index.search_k_for(k)``, which returns the
+    How: the planner asks ``index.effort_for(k)``, which returns the
     calibrated ``default_search_k`` scaled by k/10 (floored at k * n_trees).
     For k = 10 and search_k >= 10 * n_trees, setting the calibration's
     default to ``search_k`` makes the planner use exactly that value; the

@@ -539,13 +539,9 @@ class Client(RecommendGroupsMixin):
         """Replace vectors of existing points (``[PointVectors(id, vector)]``)."""
         _no_extra(kwargs, "update_vectors")
         self._refuse_write_options(shard_key_selector, update_filter)
-        frame = self._frame(collection_name)
         points = [to_nbvec(p, PointVectors, "points[]") for p in points]
-        ids = normalize_ids([p.id for p in points])
-        from ._vectors import vectors_from_rows
-
-        arrays, present = vectors_from_rows([p.vector for p in points], frame._specs)
-        return frame._result(frame._engine.rewrite_vectors(ids, arrays, present))
+        return self._frame(collection_name).update_vectors([p.id for p in points],
+                                                           [p.vector for p in points])
 
     def delete_vectors(self, collection_name: str, vectors, points, wait=True, ordering=None,
                        shard_key_selector=None, timeout=None, **kwargs):

@@ -277,10 +277,14 @@ class VectorFrame:
 
     def update_vectors(self, ids, vectors) -> UpdateResult:
         """Replace some vectors of existing points (``vectors``: an array for
-        the single vector kind or ``{name: array}``); payload and other vectors
-        stay. Unknown ids raise PointNotFound."""
+        the single vector kind, ``{name: array}``, or one ``{name: vector}``
+        per point); payload and other vectors stay. Unknown ids raise
+        PointNotFound."""
         ids = normalize_ids(ids)
-        arrays, present = vectors_from_columns(vectors, self._specs, len(ids))
+        if isinstance(vectors, (list, tuple)) and any(isinstance(v, dict) for v in vectors):
+            arrays, present = vectors_from_rows(list(vectors), self._specs)
+        else:
+            arrays, present = vectors_from_columns(vectors, self._specs, len(ids))
         return self._result(self._engine.rewrite_vectors(ids, arrays, present))
 
     def delete_vectors(self, names, ids=None, filter=None, *, where=None) -> UpdateResult:

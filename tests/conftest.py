@@ -207,6 +207,16 @@ def pydocs_dir() -> Path | None:
     return None
 
 
+def pydocs_or_skip(n_queries: int = 200):
+    """(base, queries, exact top-10 of each query) of the real pydocs-minilm
+    set, read in place; skips the test when the set is absent."""
+    folder = pydocs_dir()
+    if folder is None:
+        pytest.skip("../shared/data/pydocs-minilm is not present")
+    return (np.load(folder / "base.npy"), np.load(folder / "queries.npy")[:n_queries],
+            np.load(folder / "ground_truth_top100.npy")[:n_queries, :10])
+
+
 # -- fixtures ------------------------------------------------------------------------
 @pytest.fixture
 def rng():

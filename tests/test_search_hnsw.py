@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import Clusters, assert_hits_match, brute_force, pydocs_dir, recall_at
+from conftest import Clusters, assert_hits_match, brute_force, pydocs_or_skip, recall_at
 
 import nbvec
 import nbvec._planner
@@ -221,12 +221,7 @@ def test_client_default_is_hnsw():
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_recall_on_pydocs_minilm(record_property):
-    folder = pydocs_dir()
-    if folder is None:
-        pytest.skip("../shared/data/pydocs-minilm is not present")
-    base = np.load(folder / "base.npy")
-    queries = np.load(folder / "queries.npy")[:200]
-    truth = np.load(folder / "ground_truth_top100.npy")[:200, :10]
+    base, queries, truth = pydocs_or_skip()
     vf = VectorFrame(base.shape[1], "Cosine", index="hnsw", progress=False)  # default options
     vf.upsert(np.arange(len(base)), base)
     plans = _plans(vf, queries)

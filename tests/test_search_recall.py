@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import Clusters, pydocs_dir, recall_at, uniform
+from conftest import Clusters, pydocs_or_skip, recall_at, uniform
 
 from nbvec import VectorFrame
 
@@ -101,12 +101,7 @@ def test_recall_on_the_tutorials_own_collection():
 @pytest.mark.realdata
 @pytest.mark.slow
 def test_recall_on_pydocs_minilm(record_property):
-    folder = pydocs_dir()
-    if folder is None:
-        pytest.skip("../shared/data/pydocs-minilm is not present")
-    base = np.load(folder / "base.npy")
-    queries = np.load(folder / "queries.npy")[:200]
-    truth = np.load(folder / "ground_truth_top100.npy")[:200, :10]
+    base, queries, truth = pydocs_or_skip()
     vf = VectorFrame(base.shape[1], "Cosine", index="annoy", progress=False)  # default options
     vf.upsert(np.arange(len(base)), base)
     plans = _strategies(vf, queries)

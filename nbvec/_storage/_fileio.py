@@ -50,26 +50,20 @@ def fsync_dir(folder: Path) -> None:
 
 def write_atomic(path: Path, write, *, sync_dir: bool = True) -> None:
     """Write ``path`` through ``write(fileobj)``: temp name, fsync, rename."""
-    tmp = path.with_name(path.name + ".tmp")
-    try:
-        with open(tmp, "wb") as f:
+
+    def save(name: str) -> None:
+        with open(name, "wb") as f:
             write(f)
-            f.flush()
-            sync_fd(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+
+    write_by_name(path, save)
     if sync_dir:
         fsync_dir(path.parent)
 
 
 def write_by_name(path: Path, save) -> None:
-    """``save(name)`` for a library that writes its file by name (annoy,
-    hnswlib): to a temporary name, fsynced, then renamed over ``path``."""
+    """``save(name)`` writes the file by name (our writers; annoy, hnswlib):
+    to a temporary name, fsynced, then renamed over ``path``. A failure
+    leaves ``path`` as it was and no temporary file behind."""
     tmp = path.with_name(path.name + ".tmp")
     try:
         save(str(tmp))
