@@ -29,8 +29,8 @@ from .runner import time_once
 
 __all__ = ["large_n", "frame_options", "clustered", "clustered_frame", "clustered_forest",
            "uniform_large", "build_frame", "clustered_payload", "payload_frame", "qdrant_n",
-           "qdrant_records", "qdrant_local", "qdrant_frame", "sealed_segments", "plans", "forced_search_k",
-           "group_passes"]
+           "qdrant_records", "qdrant_local", "qdrant_frame", "sealed_segments", "indexed_segment",
+           "plans", "forced_search_k", "group_passes"]
 
 QUICK_THRESHOLDS = {"indexing_threshold": 1000, "full_scan_threshold": 1000}
 
@@ -194,6 +194,16 @@ def qdrant_frame(ctx) -> VectorFrame:
 def sealed_segments(vf) -> list[dict]:
     """``vf.info()["segments"]`` entries that hold points."""
     return [s for s in vf.info()["segments"] if s["points"]]
+
+
+def indexed_segment(vf, name: str = ""):
+    """The engine segment of a one-segment frame (the one holding points and
+    an index of vector ``name``: ``seg.indexes[name]``, ``seg.vectors[name]``,
+    ``seg.ids``); an error when there is not exactly one."""
+    segs = [s for s in vf._engine.segments if s.n > 0 and name in s.indexes]
+    if len(segs) != 1:
+        raise RuntimeError(f"expected one indexed segment, found {len(segs)}")
+    return segs[0]
 
 
 def plans(vf, query: np.ndarray, **kwargs) -> list:

@@ -9,6 +9,11 @@ Qdrant's and nbvec's defaults, M = 16 and ef_construction = 100; raw
 libraries index the normalized vectors (inner product = cosine), Qdrant Edge
 gets the raw vectors with Distance.Cosine (it normalizes, as nbvec does).
 
+:class:`AnnoyOnNbvec` and :class:`HnswOnNbvec` call the raw library on the
+index *inside* an nbvec frame's one indexed segment instead, and add the
+*floor* wrapper; :func:`same_index` times them against nbvec (the
+index-vs-raw targets).
+
 >>> import numpy as np
 >>> rng = np.random.default_rng(0)
 >>> x = rng.normal(size=(300, 8)).astype(np.float32)
@@ -25,15 +30,19 @@ import atexit
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from importlib import metadata
 
 import numpy as np
 
 from .baselines import annoy_forest
 from .datasets import unit_rows
+from .runner import interleave
 
 __all__ = ["Reference", "NumpyExact", "FaissFlat", "Annoy", "Hnswlib", "Voyager", "FaissHnsw",
-           "FaissIvf", "QdrantEdge", "edge_available", "version", "RAW_REFERENCES"]
+           "FaissIvf", "QdrantEdge", "edge_available", "version", "RAW_REFERENCES",
+           "AnnoyOnNbvec", "HnswOnNbvec", "SameIndex", "same_index", "SINGLE", "BATCHED"]
 
 HNSW_M, HNSW_EF_CONSTRUCT = 16, 100
 
@@ -314,3 +323,163 @@ class QdrantEdge(Reference):
 
 # The raw references of the recall/QPS curves, in table order.
 RAW_REFERENCES = (Annoy, Hnswlib, Voyager, FaissHnsw, FaissIvf)
+
+
+# -- raw calls on nbvec's own index, and the floor of any wrapper -------------------------
+class _OnNbvec:
+    """The raw library called on the index inside nbvec's one indexed segment
+    (``seg.indexes[name]``) at one effort (:meth:`at`), and the *floor*: the
+    least a plain-Python wrapper returning exact results does around it -
+    normalize the query, call the raw index, re-score the candidates exactly
+    from its own copy of the vectors (``V[rows] @ q``), sort, map rows to ids.
+
+    Subclasses give ``raw`` (a loop of single-query calls over normalized
+    queries, as a user writes it), ``raw_batch`` (a batch of them), and the
+    candidate rows of both as int arrays (``rows``, ``batch_rows``)."""
+
+    library = ""
+
+    def __init__(self, seg, name: str = ""):
+        self.index = seg.indexes[name]
+        self.vectors = np.array(seg.vectors[name][: seg.n])  # a copy: the floor's own
+        self.ids = seg.ids[: seg.n]
+        self.effort = None
+
+    def at(self, effort: int):
+        self.effort = int(effort)
+        return self
+
+    def floor(self, q: np.ndarray, k: int) -> tuple[list, np.ndarray]:
+        """(ids, scores) of one query, best first."""
+        q = q / np.sqrt(q @ q)
+        rows = self.rows(q, k)
+        s = self.vectors[rows] @ q
+        order = np.argsort(-s)
+        return self.ids[rows[order]].tolist(), s[order]
+
+    def floor_batch(self, queries: np.ndarray, k: int) -> tuple[list, np.ndarray]:
+        """(ids, scores) of a batch of queries, one list and row per query."""
+        queries = queries / np.sqrt(np.einsum("ij,ij->i", queries, queries))[:, None]
+        rows = self.batch_rows(queries, k)
+        s = (self.vectors[rows] @ queries[:, :, None])[:, :, 0]
+        order = np.argsort(-s, axis=1)
+        rows, s = np.take_along_axis(rows, order, 1), np.take_along_axis(s, order, 1)
+        return self.ids[rows].tolist(), s
+
+
+class AnnoyOnNbvec(_OnNbvec):
+    """Raw annoy on nbvec's own forest (``AnnoySegmentIndex.forest``) at
+    ``search_k``; annoy has no batch call, so a batch is a loop."""
+
+    library = "raw annoy"
+
+    def raw(self, unit_queries, k):
+        get, sk = self.index.forest.get_nns_by_vector, self.effort
+        return [get(q.tolist(), k, sk) for q in unit_queries]
+
+    def raw_batch(self, unit_queries, k):
+        get, sk = self.index.forest.get_nns_by_vector, self.effort
+        return [get(q, k, sk) for q in unit_queries.tolist()]
+
+    def rows(self, q, k):
+        return np.array(self.index.forest.get_nns_by_vector(q.tolist(), k, self.effort))
+
+    def batch_rows(self, queries, k):
+        return np.array(self.raw_batch(queries, k))
+
+
+class HnswOnNbvec(_OnNbvec):
+    """Raw hnswlib on nbvec's own graph (``HnswSegmentIndex.graph``) at ``ef``;
+    a batch is one ``knn_query`` (hnswlib's own, on the graph's threads)."""
+
+    library = "raw hnswlib"
+
+    def at(self, effort: int):
+        # hnswlib keeps ef as graph state and nbvec caches what it last set
+        # (``_ef``): forget it, so that nbvec sets its own ef again if it differs
+        self.index.graph.set_ef(int(effort))
+        self.index._ef = None
+        return super().at(effort)
+
+    def raw(self, unit_queries, k):
+        knn = self.index.graph.knn_query
+        return [knn(q, k) for q in unit_queries]
+
+    def raw_batch(self, unit_queries, k):
+        return self.index.graph.knn_query(unit_queries, k)
+
+    def rows(self, q, k):
+        return self.index.graph.knn_query(q, k)[0][0].view(np.int64)
+
+    def batch_rows(self, queries, k):
+        return self.index.graph.knn_query(queries, k)[0].view(np.int64)
+
+
+BATCH = 100
+SINGLE, BATCHED = "1 query", f"batch of {BATCH}"  # the modes, as table cells
+
+
+@dataclass
+class SameIndex:
+    """nbvec, the raw library and the floor on one index at one effort:
+    ``timings[mode]`` (seconds per query; names "raw", "floor", "nbvec" and
+    any extras) and ``differ[mode]`` ({"nbvec": n, "floor": n}: queries whose
+    result ids are not exactly the raw call's candidates) over ``n`` queries."""
+
+    timings: dict
+    differ: dict
+    n: int
+
+    def ratio(self, mode: str, name: str) -> float:
+        return self.timings[mode].ratio(name, "raw")
+
+    def candidates(self, mode: str) -> str:
+        """The identity check, as a table cell."""
+        bad = {k: v for k, v in self.differ[mode].items() if v}
+        if not bad:
+            return f"identical ({self.n} of {self.n})"
+        return "; ".join(f"{k} differs on {v} of {self.n}" for k, v in bad.items())
+
+    def identical(self, mode: str) -> bool:
+        return not any(self.differ[mode].values())
+
+
+def _id_sets(lists) -> list:
+    return [set(ids) for ids in lists]
+
+
+def same_index(own: _OnNbvec, queries: np.ndarray, nbvec: Callable, k: int, repeat: int,
+               extra: dict | None = None) -> SameIndex:
+    """Time ``nbvec`` (``nbvec(x)``: a Results for a 1-D query, a list of them
+    for a 2-D batch) against ``own``'s raw calls and floor at its effort,
+    interleaved: single-query calls over ``queries``, then the same queries
+    in batches of 100; ``extra`` callables join the single-query round.
+    nbvec's timed calls read each answer's ids (``Results.ids``: the raw
+    calls return row labels; nbvec's ScoredPoints are made on first read of
+    the points, which the raw libraries have no counterpart of).
+    First checks that every contestant returns exactly the raw candidates."""
+    qs = list(np.asarray(queries, np.float32))
+    unit = unit_rows(queries)
+    chunks = [slice(lo, lo + BATCH) for lo in range(0, len(qs), BATCH)]
+    batches = [np.asarray(queries[c], np.float32) for c in chunks]
+    unit_batches = [unit[c] for c in chunks]
+    raw = _id_sets(own.ids[own.rows(q, k)].tolist() for q in unit)
+    found = {
+        SINGLE: {"nbvec": _id_sets([p.id for p in nbvec(q)] for q in qs),
+                    "floor": _id_sets(own.floor(q, k)[0] for q in qs)},
+        BATCHED: {
+            "nbvec": _id_sets([p.id for p in r] for b in batches for r in nbvec(b)),
+            "floor": _id_sets(ids for b in batches for ids in own.floor_batch(b, k)[0]),
+            "raw": _id_sets(ids for u in unit_batches
+                            for ids in own.ids[own.batch_rows(u, k)].tolist())}}
+    differ = {mode: {name: sum(a != b for a, b in zip(sets, raw)) for name, sets in by.items()}
+              for mode, by in found.items()}
+    single = interleave({"raw": lambda: own.raw(unit, k),
+                         "floor": lambda: [own.floor(q, k) for q in qs],
+                         "nbvec": lambda: [nbvec(q).ids for q in qs], **(extra or {})},
+                        repeat, per=len(qs))
+    batched = interleave({"raw": lambda: [own.raw_batch(u, k) for u in unit_batches],
+                          "floor": lambda: [own.floor_batch(b, k) for b in batches],
+                          "nbvec": lambda: [[r.ids for r in nbvec(b)] for b in batches]},
+                         repeat, per=len(qs))
+    return SameIndex({SINGLE: single, BATCHED: batched}, differ, len(qs))

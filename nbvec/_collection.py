@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from . import _planner
 from ._atomic import uninterruptible
 from ._errors import PointNotFound
 from ._filter import segment_mask
@@ -38,6 +39,7 @@ __all__ = ["Collection", "SearchOutcome", "Allowed"]
 
 _ROW_BITS = 40  # packed location: segment uid << 40 | row
 GATHERED_BUDGET = 0.6  # cached gathered matches of a segment: at most 60% of its vector bytes
+_EMPTY_SEGMENT = SegmentPlan("skip", None, "empty segment")  # shared: nothing fills it in
 
 
 @dataclass(frozen=True)
@@ -49,6 +51,12 @@ class Allowed:
 
     condition: object = None
     exclude_ids: tuple = ()
+
+    def __post_init__(self):  # a cache key several times per search: hash the tree once
+        object.__setattr__(self, "_hash", hash((self.condition, self.exclude_ids)))
+
+    def __hash__(self) -> int:
+        return self._hash
 
 
 @dataclass
@@ -350,6 +358,17 @@ class Collection:
         seg.allowed_cache[key] = (seg.version, rows)
         return rows
 
+    def allowed_labels(self, seg: Segment, name: str, allowed: Allowed | None):
+        """The allowed rows of ``seg`` as a callable row -> bool (what an HNSW
+        graph's filtered traversal calls per node), cached like the mask."""
+        key = ("labels", name, allowed)
+        hit = seg.allowed_cache.get(key)
+        if hit is not None and hit[0] == seg.version:
+            return hit[1]
+        check = self.allowed_rows(seg, name, allowed)[0].tolist().__getitem__
+        seg.allowed_cache[key] = (seg.version, check)
+        return check
+
     def _seen(self, seg: Segment, name: str, allowed: Allowed | None) -> bool:
         """Whether a search of ``seg`` at this version used this filter before
         (and mark it used)."""
@@ -448,31 +467,36 @@ class Collection:
 
         ``queries`` are raw (m, d) float32; ``allowed`` (an :class:`Allowed`)
         restricts the points (filter, excluded ids); None allows all.
+        ``timed``: fill in each plan's figures (candidates, scored, fallbacks,
+        seconds) for ``explain``; untimed searches may share cached plans.
         """
-        spec = self.specs[name]
-        metric = spec.metric
+        metric = self.specs[name].metric
         q = metric.prepare(queries)
         k = offset + limit
+        options = (exact, hnsw_ef, indexed_only)
         with self.lock:
             segments = list(self.segments)
             parts, plans = [], []
             for pos, seg in enumerate(segments):
-                t0 = time.perf_counter() if timed else 0.0
                 if seg.n == 0:  # the fresh appendable segment, typically
-                    plans.append(SegmentPlan("skip", None, "empty segment"))
+                    plans.append(_EMPTY_SEGMENT)
                     continue
+                t0 = time.perf_counter() if timed else 0.0
                 valid, n_valid = self.allowed_rows(seg, name, allowed)
-                # a filter seen before on this segment version is a repeated one: its
-                # matches are worth a copy, kept while the copies fit GATHERED_BUDGET
-                repeated = self._seen(seg, name, allowed)
-                gather = allowed is not None and (
-                    n_valid < GATHER_BELOW * seg.n
-                    or (repeated and self._gather_fits(seg, n_valid)))
-                plan = plan_segment(seg, name, k, n_valid, exact=exact, hnsw_ef=hnsw_ef,
-                                    indexed_only=indexed_only, config=self.config,
-                                    misses=self._index_misses(seg, name, allowed),
-                                    gathered=gather and repeated)
-                plan.candidates = n_valid
+                if allowed is None:
+                    gather = False
+                    plan = self._plan(seg, name, k, n_valid, options, fresh=timed)
+                else:
+                    # a filter seen before on this segment version is a repeated one: its
+                    # matches are worth a copy, kept while the copies fit GATHERED_BUDGET
+                    repeated = self._seen(seg, name, allowed)
+                    gather = n_valid < GATHER_BELOW * seg.n or (
+                        repeated and self._gather_fits(seg, n_valid))
+                    plan = plan_segment(seg, name, k, n_valid, exact=exact, hnsw_ef=hnsw_ef,
+                                        indexed_only=indexed_only, config=self.config,
+                                        misses=self._index_misses(seg, name, allowed),
+                                        gathered=gather and repeated)
+                fallbacks, scored = 0, n_valid * len(q)
                 if plan.strategy == "exact":
                     if gather:
                         listed, vecs, sqn = self.allowed_gathered(seg, name, allowed)
@@ -483,18 +507,42 @@ class Collection:
                                                   seg.sqnorms[name][: seg.n],
                                                   None if n_valid == seg.n else valid, k)
                     parts.append((pos, rows, scores))
-                    plan.scored = n_valid * len(q)
                 elif plan.strategy != "skip":  # the segment's index
-                    rows, scores, plan.fallbacks, plan.scored = index_topk(
-                        metric, seg.indexes[name], q, seg.vectors[name], valid, k,
-                        plan.search_k, n_valid)
+                    index = seg.indexes[name]
+                    rows, scores, fallbacks, scored = index_topk(
+                        metric, index, q, seg.vectors[name], valid, k, plan.search_k, n_valid,
+                        allowed=self.allowed_labels(seg, name, allowed)
+                        if index.filterable and n_valid < index.n_items else None,
+                        traverse=plan.traverse)
                     parts.append((pos, rows, scores))
                     if allowed is not None:
-                        self._count_misses(seg, name, allowed, len(q), plan.fallbacks)
-                plan.seconds = time.perf_counter() - t0 if timed else None
+                        self._count_misses(seg, name, allowed, len(q), fallbacks)
+                if timed:
+                    plan.candidates, plan.fallbacks = n_valid, fallbacks
+                    plan.scored = 0 if plan.strategy == "skip" else scored
+                    plan.seconds = time.perf_counter() - t0
                 plans.append(plan)
             hits = merge_hits(metric, parts, len(q), k, score_threshold, offset)
         return SearchOutcome(hits, segments, plans, name)
+
+    def _plan(self, seg: Segment, name: str, k: int, n_valid: int, options: tuple,
+              fresh: bool) -> SegmentPlan:
+        """The plan of an unfiltered search of ``seg``: made by the planner, and
+        kept per segment version, config, index default effort and cost model,
+        so a repeated request reuses it (``fresh``: a new one, to fill in)."""
+        exact, hnsw_ef, indexed_only = options
+        index = seg.indexes.get(name)
+        effort = None if index is None or index.calibration is None else \
+            index.calibration.default_search_k
+        key, inputs = ("plan", name, k, options), (self.config, effort, _planner.COSTS)
+        hit = None if fresh else seg.allowed_cache.get(key)
+        if hit is not None and hit[0] == seg.version and hit[2] == inputs:
+            return hit[1]
+        plan = plan_segment(seg, name, k, n_valid, exact=exact, hnsw_ef=hnsw_ef,
+                            indexed_only=indexed_only, config=self.config)
+        if not fresh:
+            seg.allowed_cache[key] = (seg.version, plan, inputs)
+        return plan
 
 
 class _PayloadOnly:

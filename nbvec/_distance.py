@@ -32,7 +32,8 @@ def normalize_rows(x: np.ndarray) -> np.ndarray:
     """Rows divided by their L2 norm; zero rows stay zero. Returns float32."""
     x = np.asarray(x, dtype=np.float32)
     norms = np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]
-    norms[norms == 0] = _EPS
+    if not norms.all():
+        norms[norms == 0] = _EPS
     return x / norms
 
 

@@ -639,14 +639,14 @@ class VectorFrame:
                     score_threshold, (numbers.Real, np.number)):
                 raise InvalidRequest(f"score_threshold must be a number, got {score_threshold!r}")
             score_threshold = float(score_threshold)
-        payload_selector(with_payload)  # validate before searching
-        vector_names(with_vectors, self._specs)
+        pick = payload_selector(with_payload)  # validated before searching
+        names = vector_names(with_vectors, self._specs)
         with self._engine.lock:  # results read payloads: no write in between
             outcome = self._engine.search(name, queries, limit=limit, offset=offset,
                                           score_threshold=score_threshold, exact=bool(exact),
                                           hnsw_ef=hnsw_ef, indexed_only=bool(indexed_only),
                                           allowed=allowed)
-            return self._scored(outcome.hits, outcome.segments, with_payload, with_vectors)
+            return scored_results(outcome.hits, outcome.segments, pick, names, self._specs)
 
     def _scored(self, hits, segs, with_payload, with_vectors) -> list[Results]:
         """Result objects of merged hits: one Results per query row."""

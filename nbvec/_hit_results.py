@@ -1,78 +1,153 @@
-"""From merged hits to result objects: the ids, versions, payloads and vectors
-of the hits are read one segment at a time (array gathers), then one
-ScoredPoint is made per hit and the hits are cut into one Results per query.
+"""From merged hits to result objects, in two steps.
+
+Under the collection lock, a :class:`HitTable` takes what the hits will
+show: their ids, versions and scores as arrays, and, per segment they come
+from, the payload columns and vectors of just those rows (array gathers:
+later writes cannot change them). The ScoredPoints are made from the table
+when a :class:`~nbvec.Results` is first read (iterated, indexed, printed),
+all hits of a batch at once; ``Results.ids`` and ``.scores`` read the arrays
+and never make them.
 
 >>> import numpy as np
 >>> from nbvec import VectorFrame
 >>> vf = VectorFrame(2, "Dot", progress=False)
 >>> _ = vf.upsert([7, 8], np.eye(2), payload=[{"a": 1}, {"a": 2}])
 >>> out = vf._engine.search("", np.eye(2, dtype=np.float32), limit=1)
->>> [r[0].id for r in scored_results(out.hits, out.segments, lambda p: p, None, ("",))]
-[7, 8]
+>>> [r[0].payload for r in scored_results(out.hits, out.segments, lambda p: p, None, ("",))]
+[{'a': 1}, {'a': 2}]
 """
 
 from __future__ import annotations
 
+from itertools import repeat
+
 import numpy as np
 
 from ._results import Results
+from ._selection import whole_payload
 from .models import ScoredPoint
 
-__all__ = ["scored_results", "hit_fields", "vectors_of"]
+__all__ = ["scored_results", "HitTable", "vectors_of"]
 
-# the engine's own values: no validation needed
-_make_point = ScoredPoint.trusted_maker("id", "version", "score", "payload", "vector")
+_FIELDS = ("id", "version", "score", "payload", "vector", "shard_key", "order_value")
+if tuple(ScoredPoint.model_fields) != _FIELDS:  # _make_point spells them out
+    raise ImportError(f"ScoredPoint's fields changed: {tuple(ScoredPoint.model_fields)}")
+
+
+def _make_point(id, version, score, payload, vector, _new=object.__new__,
+                _set=object.__setattr__, _cls=ScoredPoint):
+    """A ScoredPoint of the engine's own values, unvalidated: what
+    ``ScoredPoint.trusted_maker(...)`` makes, spelled out for the one model
+    built per hit (a third cheaper again: literal dict and set, no packing)."""
+    obj = _new(_cls)
+    _set(obj, "__dict__", {"id": id, "version": version, "score": score, "payload": payload,
+                           "vector": vector, "shard_key": None, "order_value": None})
+    _set(obj, "__pydantic_fields_set__", {"id", "version", "score", "payload", "vector"})
+    _set(obj, "__pydantic_extra__", None)
+    _set(obj, "__pydantic_private__", None)
+    return obj
+
+
+class _Rows:
+    """Copies of what some hits show of one segment: payload columns (a
+    PayloadStore of just those rows) and vectors, in hit order. Quacks like a
+    segment for :func:`vectors_of`."""
+
+    __slots__ = ("at", "n", "payload", "vectors", "has_vector")
+
+    def __init__(self, seg, rows, at, pick, names):
+        self.at = at  # positions of these hits in the table (None: all of them)
+        self.n = len(rows)
+        self.payload = seg.payload.take(rows) if pick is not None else None
+        self.vectors = {n: seg.vectors[n][rows] for n in names}
+        self.has_vector = {n: seg.has_vector[n][rows] for n in names}
+
+
+class HitTable:
+    """The hits of m queries, query by query and best first: ``ids``,
+    ``versions``, ``scores`` arrays and ``starts`` (query q's hits are
+    ``starts[q]:starts[q + 1]``); payloads and vectors per source segment.
+    Taken under the lock; :meth:`points` makes the ScoredPoints (once)."""
+
+    def __init__(self, hits, segments, pick, names, vector_names):
+        m, width = hits.seg.shape
+        if width == 0 or bool((hits.seg[:, -1] >= 0).all()):  # every query answered in full
+            seg_of, rows_of = hits.seg.ravel(), hits.rows.ravel()
+            self.scores = hits.scores.ravel()
+            self.starts = list(range(0, m * width + 1, width)) if width else [0] * (m + 1)
+        else:  # hits come first in each row, then empty slots
+            valid = hits.seg >= 0
+            seg_of, rows_of, self.scores = hits.seg[valid], hits.rows[valid], hits.scores[valid]
+            self.starts = [0, *np.cumsum(valid.sum(axis=1)).tolist()]
+        self.pick, self.names, self.vector_names = pick, names, vector_names
+        # the vectors vectors_of will read: the unnamed one alone, or those named
+        copied = None if names is None else [""] if list(vector_names) == [""] else names
+        self.parts: list[_Rows] = []
+        self._points = None
+        only = hits.only
+        if only is None and len(seg_of) and bool((seg_of == seg_of[0]).all()):
+            only = int(seg_of[0])
+        if only is not None or len(seg_of) == 0:  # the common case: one segment
+            seg = segments[only] if len(seg_of) else None
+            self.ids = seg.ids[rows_of] if seg else np.empty(0, dtype=object)
+            self.versions = seg.versions[rows_of] if seg else np.empty(0, dtype=np.int64)
+            if seg and (pick is not None or names is not None):
+                self.parts.append(_Rows(seg, rows_of, None, pick, copied or ()))
+            return
+        self.ids = np.empty(len(seg_of), dtype=object)
+        self.versions = np.empty(len(seg_of), dtype=np.int64)
+        for pos in np.unique(seg_of).tolist():
+            at = np.flatnonzero(seg_of == pos)
+            seg, rows = segments[pos], rows_of[at]
+            self.ids[at], self.versions[at] = seg.ids[rows], seg.versions[rows]
+            if pick is not None or names is not None:
+                self.parts.append(_Rows(seg, rows, at, pick, copied or ()))
+
+    def __len__(self) -> int:
+        return len(self.scores)
+
+    def points(self) -> list:
+        """Every hit's ScoredPoint, made on the first call."""
+        if self._points is None:
+            n = len(self)
+            payloads, vectors = repeat(None, n), repeat(None, n)
+            if self.pick is not None and n:
+                payloads = self._per_hit(lambda part: _picked(part.payload, part.n, self.pick))
+            if self.names is not None and n:
+                vectors = self._per_hit(lambda part: vectors_of(
+                    part, np.arange(part.n), self.names, self.vector_names))
+            self._points = list(map(_make_point, self.ids.tolist(), self.versions.tolist(),
+                                    self.scores.tolist(), payloads, vectors))
+        return self._points
+
+    def _per_hit(self, values_of) -> list:
+        """One value per hit: ``values_of(part)`` of each part, put in hit order."""
+        if len(self.parts) == 1 and self.parts[0].at is None:
+            return values_of(self.parts[0])
+        out = [None] * len(self)
+        for part in self.parts:
+            for i, value in zip(part.at.tolist(), values_of(part)):
+                out[i] = value
+        return out
+
+
+def _picked(store, n: int, pick) -> list:
+    """The payloads of the ``n`` rows of ``store`` as ``pick`` selects them."""
+    payloads = store.get(np.arange(n))
+    return payloads if pick is whole_payload else [pick(p) for p in payloads]
 
 
 def scored_results(hits, segments, pick, names, vector_names) -> list[Results]:
-    """One Results per query row of ``hits`` (a :class:`~nbvec._search.Hits`).
+    """One Results per query row of ``hits`` (a :class:`~nbvec._search.Hits`),
+    its points made on first read. Call with the collection lock held.
 
     ``pick`` selects from a payload (None: no payload), ``names`` are the
     vector names to return (None: no vectors), ``vector_names`` every vector
     name of the collection (an unnamed-only collection returns plain lists).
     """
-    valid = hits.seg >= 0
-    counts = valid.sum(axis=1).tolist()
-    seg_of, rows_of = hits.seg[valid], hits.rows[valid]  # query by query, best first
-    ids, versions, payloads, vectors = hit_fields(segments, seg_of, rows_of, pick, names,
-                                                  vector_names)
-    points = list(map(_make_point, ids, versions, hits.scores[valid].tolist(), payloads,
-                      vectors))
-    out, start = [], 0
-    for count in counts:
-        out.append(Results(points[start : start + count]))
-        start += count
-    return out
-
-
-def hit_fields(segments, seg_of, rows_of, pick, names, vector_names):
-    """(ids, versions, payloads, vectors) lists of the hits given by segment
-    position ``seg_of`` and row ``rows_of`` (payloads/vectors None when not
-    asked for)."""
-    total = len(rows_of)
-    ids, versions = [None] * total, [0] * total
-    payloads, vectors = [None] * total, [None] * total
-    one = total == 0 or bool((seg_of == seg_of[0]).all())  # the common case, cheaply
-    positions = [int(seg_of[0])] if one and total else np.unique(seg_of).tolist()
-    for pos in positions:
-        seg = segments[pos]
-        if len(positions) == 1:
-            at, rows = None, rows_of
-        else:
-            at = np.flatnonzero(seg_of == pos).tolist()
-            rows = rows_of[at]
-        fields = [(ids, seg.ids[rows].tolist()), (versions, seg.versions[rows].tolist())]
-        if pick is not None:
-            fields.append((payloads, [pick(p) for p in seg.payload.get(rows)]))
-        if names is not None:
-            fields.append((vectors, vectors_of(seg, rows, names, vector_names)))
-        for target, values in fields:
-            if at is None:
-                target[:] = values
-            else:
-                for i, value in zip(at, values):
-                    target[i] = value
-    return ids, versions, payloads, vectors
+    table = HitTable(hits, segments, pick, names, vector_names)
+    starts = table.starts
+    return [Results.of_table(table, starts[q], starts[q + 1]) for q in range(len(starts) - 1)]
 
 
 def vectors_of(seg, rows, names, vector_names) -> list:

@@ -57,6 +57,7 @@ class HnswSegmentIndex:
 
     kind = "hnsw"
     effort_name = "ef"
+    filterable = True  # query(allowed=...) traverses for allowed rows only
     recall_margin = 0.02  # default margin: a held-out calibration has sampling error only
 
     def __init__(self, graph, metric: Metric, dim: int, m: int, ef_construct: int,
@@ -121,9 +122,15 @@ class HnswSegmentIndex:
             self.graph.add_items(vectors[rows], rows)
             self.n_items += len(rows)
 
-    def query(self, queries: np.ndarray, n: int, ef: int | None = None) -> np.ndarray:
+    def query(self, queries: np.ndarray, n: int, ef: int | None = None,
+              allowed=None) -> np.ndarray:
         """Candidate rows (m, n) for each query, best first, searched with
-        ``max(ef, n)``; -1 pads a query the graph leaves short."""
+        ``max(ef, n)``; -1 pads a query the graph leaves short.
+
+        ``allowed``: a callable row -> bool (e.g. ``mask.tolist().__getitem__``);
+        the graph is then traversed for the n nearest *allowed* rows
+        (hnswlib's filter: every node is still a stepping stone, only allowed
+        ones become results), on one thread, as the callable is Python."""
         n = min(n, self.n_items)
         if n == 0:
             return np.full((len(queries), 0), -1, dtype=np.int64)
@@ -131,17 +138,18 @@ class HnswSegmentIndex:
         if ef != self._ef:
             self.graph.set_ef(ef)
             self._ef = ef
+        options = {} if allowed is None else {"filter": allowed, "num_threads": 1}
         try:
-            labels, _ = self.graph.knn_query(queries, n)
+            labels, _ = self.graph.knn_query(queries, n, **options)
         except RuntimeError:  # some query found fewer than n: answer them one by one
-            return self._query_each(queries, n)
+            return self._query_each(queries, n, options)
         return labels.view(np.int64)
 
-    def _query_each(self, queries, n) -> np.ndarray:
+    def _query_each(self, queries, n, options) -> np.ndarray:
         out = np.full((len(queries), n), -1, dtype=np.int64)
         for i in range(len(queries)):
             try:
-                out[i] = self.graph.knn_query(queries[i: i + 1], n)[0][0].view(np.int64)
+                out[i] = self.graph.knn_query(queries[i: i + 1], n, **options)[0][0].view(np.int64)
             except RuntimeError:
                 pass  # left short: the search answers it exactly
         return out
@@ -161,6 +169,11 @@ class HnswSegmentIndex:
     def cost(self, costs: CostModel, ef: int, k: int, d: int) -> float:
         """Per-query seconds at ``ef`` by the cost model ``costs``."""
         return costs.hnsw(ef, k, d, self.m)
+
+    def filtered_cost(self, costs: CostModel, ef: int, k: int, d: int, share: float) -> float:
+        """Per-query seconds of a filtered traversal (``query(allowed=...)``)
+        when a share ``share`` of the items is allowed."""
+        return costs.hnsw_filtered(ef, k, d, self.m, share)
 
     # -- calibration -------------------------------------------------------
     def calibrate(self, vectors, indexed_rows, query_rows, *, k: int = 10, target: float = 0.97):

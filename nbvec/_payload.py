@@ -133,6 +133,12 @@ def columns_from_frame(df: pd.DataFrame) -> ColumnBatch:
     return out
 
 
+def _plain_values(col: Column, rows: np.ndarray) -> list:
+    """Python values of ``col`` at ``rows``; objects (lists, dicts) copied."""
+    vals = col.values[rows].tolist()
+    return copy.deepcopy(vals) if col.kind == "object" else vals
+
+
 class PayloadStore:
     """The payload columns of one segment (row capacity grows with it)."""
 
@@ -215,20 +221,19 @@ class PayloadStore:
 
     # -- reads -------------------------------------------------------------
     def get(self, rows) -> list[dict]:
-        """Payload dicts of ``rows`` (copies: callers may mutate them)."""
+        """Payload dicts of ``rows`` (copies: callers may mutate them), keys
+        in column order."""
         rows = np.asarray(rows, dtype=np.int64)
+        present = {key: col.present[rows] for key, col in self.columns.items()}
+        if all(p.all() for p in present.values()):  # the common case: one dict per row
+            values = [_plain_values(col, rows) for col in self.columns.values()]
+            return [dict(zip(self.columns, row)) for row in zip(*values)] if values else \
+                [{} for _ in range(len(rows))]
         out = [{} for _ in range(len(rows))]
         for key, col in self.columns.items():
-            present = col.present[rows]
-            vals = col.values[rows].tolist()
-            if col.kind == "object":
-                vals = copy.deepcopy(vals)
-            if present.all():
-                for d, v in zip(out, vals):
-                    d[key] = v
-            elif present.any():
-                for i in np.flatnonzero(present).tolist():
-                    out[i][key] = vals[i]
+            at = np.flatnonzero(present[key])
+            for i, value in zip(at.tolist(), _plain_values(col, rows[at])):
+                out[i][key] = value
         return out
 
     def take(self, rows: np.ndarray) -> PayloadStore:

@@ -18,14 +18,48 @@ __all__ = ["Results", "GroupResults"]
 
 
 class Results(list):
-    """A list of ScoredPoint (search) or Record (retrieve/scroll)."""
+    """A list of ScoredPoint (search) or Record (retrieve/scroll).
+
+    A search's Results is filled on first read (iteration, indexing, ``len``
+    excepted, printing, comparison, any list method): until then it holds
+    its share of the search's hit table, and ``ids``, ``scores`` and ``len``
+    answer from the table's arrays without making the points.
+    """
+
+    _table = None  # a HitTable still to be read: (table, lo, hi)
+
+    @classmethod
+    def of_table(cls, table, lo: int, hi: int) -> "Results":
+        """Results of hits ``lo:hi`` of ``table`` (a HitTable), made when first read."""
+        out = cls()
+        out._table = (table, lo, hi)
+        return out
+
+    def _fill(self) -> None:
+        table, lo, hi = self._table
+        self._table = None
+        list.extend(self, table.points()[lo:hi])
+
+    def __len__(self) -> int:
+        if self._table is not None:
+            return self._table[2] - self._table[1]
+        return list.__len__(self)
+
+    def __reduce_ex__(self, protocol):
+        return (Results, (list(self),))
 
     @property
     def ids(self) -> list:
+        if self._table is not None:
+            table, lo, hi = self._table
+            return table.ids[lo:hi].tolist()
         return [p.id for p in self]
 
     @property
     def scores(self) -> np.ndarray:
+        if self._table is not None:
+            table, lo, hi = self._table
+            return table.scores[lo:hi].astype(np.float64)
         return np.array([getattr(p, "score", np.nan) for p in self], dtype=np.float64)
 
     def to_pandas(self) -> pd.DataFrame:
@@ -57,6 +91,33 @@ class Results(list):
             for p in self
         ]
         return points_table(rows, f"{len(self)} {kind}")
+
+
+def _filled_first(name: str):
+    """``list.<name>``, after filling a Results still to be read (and any
+    Results among the arguments: list's C methods read their storage)."""
+    method = getattr(list, name)
+
+    def filled(self, *args, **kwargs):
+        if self._table is not None:
+            self._fill()
+        for arg in args:
+            if isinstance(arg, Results) and arg._table is not None:
+                arg._fill()
+        return method(self, *args, **kwargs)
+
+    filled.__name__ = filled.__qualname__ = name
+    filled.__doc__ = method.__doc__
+    return filled
+
+
+for _name in ("__getitem__", "__iter__", "__reversed__", "__contains__", "__repr__",
+              "__eq__", "__ne__", "__lt__", "__le__", "__gt__", "__ge__", "__add__", "__mul__",
+              "__rmul__", "__iadd__", "__imul__", "__setitem__", "__delitem__", "__sizeof__",
+              "append", "extend", "insert", "pop", "remove", "index", "count", "copy", "sort",
+              "reverse", "clear"):
+    setattr(Results, _name, _filled_first(_name))
+del _name
 
 
 class GroupResults(list):

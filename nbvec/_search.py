@@ -19,7 +19,8 @@ import numpy as np
 
 from ._distance import Metric
 
-__all__ = ["exact_topk", "index_topk", "index_plan", "merge_hits", "Hits", "QUERY_CHUNK"]
+__all__ = ["exact_topk", "index_topk", "index_plan", "traverse_effort", "merge_hits", "Hits",
+           "QUERY_CHUNK"]
 
 QUERY_CHUNK = 128  # queries per matrix product: 100-256 is BLAS's sweet spot here
 _NEG = np.float32(-np.inf)
@@ -28,6 +29,10 @@ _NEG = np.float32(-np.inf)
 def _topk_from_keys(key: np.ndarray, k: int) -> np.ndarray:
     """Column positions of the k largest keys of each row, best first."""
     m, n = key.shape
+    if m == 1:  # one query (the notebook's case): the same selection, in 1-D
+        row = key[0]
+        part = np.argpartition(row, n - k)[n - k :] if k < n else np.arange(n)
+        return part[np.argsort(-row[part], kind="stable")][None, :]
     if k < n:
         part = np.argpartition(key, n - k, axis=1)[:, n - k :]
     else:
@@ -100,30 +105,47 @@ def index_plan(k: int, n_valid: int, n_items: int, effort: int) -> tuple[int, in
     return min(n_items, math.ceil(1.5 * k / share) + 4), math.ceil(effort / share)
 
 
-def index_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: int,
-               effort: int, n_valid: int | None = None):
-    """Top-k through a segment ``index`` (annoy or HNSW) at ``effort``,
-    post-filtered by ``valid``, every score re-computed exactly from the
-    stored vectors.
+def traverse_effort(effort: int, share: float) -> int:
+    """The ef of a filtered traversal where a share ``share`` of the points
+    is allowed: the calibrated ef widened as the allowed points thin out
+    (their neighbours are further apart), x1.5 at 30%, x2.2 at 10%, x5 at 1%
+    (measured on 100k x 100 clustered data: recall@10 >= 0.98 down to 1%)."""
+    return math.ceil(effort * max(share, 1e-4) ** -0.35)
 
-    A query is answered exactly over the valid rows instead when the index
-    leaves it short of k valid candidates, or when the share of its
+
+def index_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: int,
+               effort: int, n_valid: int | None = None, allowed=None, traverse=False):
+    """Top-k through a segment ``index`` (annoy or HNSW) at ``effort``,
+    restricted to the rows ``valid`` allows, every score re-computed exactly
+    from the stored vectors.
+
+    ``allowed`` (an HNSW index's: a callable row -> bool, the same rows as
+    ``valid``) lets the graph be traversed for allowed rows only: with
+    ``traverse`` that is the plan; otherwise the index's candidates are
+    post-filtered by ``valid`` and a query they leave short is traversed
+    again (exact search when there is no ``allowed``).
+    A query is also answered that other way when the share of its
     candidates that pass ``valid`` is far below the valid share of the
     segment — the sign of a filter whose matches lie away from the query
     (e.g. a category that selects other clusters), where post-filtering
-    loses recall.
-    Returns (rows, scores, n_fallback, n_scored): n_scored counts the
-    (query, point) pairs scored exactly, re-scoring and fallbacks included.
+    loses recall. A query still short is answered exactly over the valid
+    rows.
+    Returns (rows, scores, n_fallback, n_scored): n_fallback counts the
+    queries post-filtering left short; n_scored the (query, point) pairs
+    scored exactly, re-scoring and exact answers included.
     """
     n_valid = int(valid.sum()) if n_valid is None else n_valid
     kk = min(k, n_valid)
     m = len(queries)
     if kk == 0:
         return (np.full((m, 0), -1, dtype=np.int64), np.full((m, 0), np.nan, np.float32), 0, 0)
-    if n_valid == index.n_items:  # nothing to filter out: the short path
-        return _index_all_valid(metric, index, queries, vectors, valid, kk, effort, n_valid)
-    want, effort = index_plan(kk, n_valid, index.n_items, effort)
-    cand = index.query(queries, want, effort)
+    if n_valid == index.n_items or traverse:  # every candidate is valid
+        cand = index.query(queries, kk, effort, allowed=allowed) if traverse else \
+            index.query(queries, kk, effort)
+        rows, scores, scored = _rescored(metric, cand, queries, vectors, valid, kk, n_valid)
+        return rows, scores, 0, scored
+    want, widened = index_plan(kk, n_valid, index.n_items, effort)
+    cand = index.query(queries, want, widened)
     ok = cand >= 0
     ok[ok] = valid[cand[ok]]
     passed = ok.sum(1)
@@ -134,46 +156,57 @@ def index_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: in
     pos = _topk_from_keys(key, kk)
     r = np.arange(m)[:, None]
     rows, scores = cand[r, pos], s[r, pos]
+    scored = int(ok.sum())
     n_fallback = int(suspicious.sum())
     if n_fallback:
         fb = np.flatnonzero(suspicious)
-        rows[fb], scores[fb] = exact_topk(metric, queries[fb], vectors[: len(valid)], None,
-                                          valid, kk)
-    return rows, scores, n_fallback, int(ok.sum()) + n_fallback * n_valid
+        if allowed is not None:  # the graph, traversed for allowed rows only
+            again = index.query(queries[fb], kk, traverse_effort(effort, share), allowed=allowed)
+            rows[fb], scores[fb], more = _rescored(metric, again, queries[fb], vectors, valid,
+                                                  kk, n_valid)
+        else:
+            rows[fb], scores[fb] = exact_topk(metric, queries[fb], vectors[: len(valid)], None,
+                                              valid, kk)
+            more = n_fallback * n_valid
+        scored += more
+    return rows, scores, n_fallback, scored
 
 
-def _index_all_valid(metric, index, queries, vectors, valid, k, effort, n_valid):
-    """index_topk when every indexed row is valid: k candidates per query,
-    re-scored exactly; a query the index leaves short is answered exactly."""
-    cand = index.query(queries, k, effort)
+def _rescored(metric, cand, queries, vectors, valid, k, n_valid):
+    """(rows, scores, n_scored) of index candidates ``cand`` (m, k), all
+    valid, -1 padding a query the index left short: re-scored exactly, best
+    first; a short query is answered exactly over the ``valid`` rows."""
     m = len(cand)
     if m == 1 and cand[0, -1] >= 0:  # one query (the notebook's case): no row bookkeeping
         scores = metric.pair_scores(queries, vectors[cand])
         order = np.argsort(-metric.key(scores[0]), kind="stable")
-        return cand[:, order], scores[:, order], 0, k
+        return cand[:, order], scores[:, order], k
     short = cand[:, -1] < 0  # short answers are padded at the end
-    n_fallback = int(np.count_nonzero(short))
-    if n_fallback:
+    n_short = int(np.count_nonzero(short))
+    if n_short:
         cand = np.where(cand >= 0, cand, 0)
     scores = metric.pair_scores(queries, vectors[cand])
     order = np.argsort(-metric.key(scores), axis=1, kind="stable")
     r = np.arange(m)[:, None]
     rows, scores = cand[r, order], scores[r, order]
-    if n_fallback:
+    if n_short:
         fb = np.flatnonzero(short)
         rows[fb], scores[fb] = exact_topk(metric, queries[fb], vectors[: len(valid)], None,
                                           valid, k)
-    return rows, scores, n_fallback, cand.size + n_fallback * n_valid
+    return rows, scores, cand.size + n_short * n_valid
 
 
 @dataclass
 class Hits:
     """Merged results of m queries: (m, K) segment positions, rows, scores.
-    ``seg == -1`` marks an empty slot (fewer hits than asked)."""
+    ``seg == -1`` marks an empty slot (fewer hits than asked, or cut by
+    score_threshold); a row's hits come first, best first, then its empty
+    slots. ``only``: the one segment every hit comes from, when known."""
 
     seg: np.ndarray
     rows: np.ndarray
     scores: np.ndarray
+    only: int | None = None
 
 
 def merge_hits(metric: Metric, parts, m: int, k: int, score_threshold=None, offset=0) -> Hits:
@@ -183,9 +216,10 @@ def merge_hits(metric: Metric, parts, m: int, k: int, score_threshold=None, offs
     if not parts:
         empty = np.empty((m, 0), dtype=np.int64)
         return Hits(empty, empty, np.empty((m, 0), dtype=np.float32))
+    only = None
     if len(parts) == 1:  # one segment: already ordered, nothing to merge
-        p, rows, scores = parts[0]
-        seg = np.where(rows >= 0, p, -1)
+        only, rows, scores = parts[0]
+        seg = np.where(rows >= 0, only, -1)
     else:
         seg = np.concatenate([np.where(r >= 0, p, -1) for p, r, _ in parts], axis=1)
         rows = np.concatenate([r for _, r, _ in parts], axis=1)
@@ -198,4 +232,4 @@ def merge_hits(metric: Metric, parts, m: int, k: int, score_threshold=None, offs
         seg = np.where(metric.passes(scores, score_threshold), seg, -1)
     if offset:
         seg, rows, scores = seg[:, offset:], rows[:, offset:], scores[:, offset:]
-    return Hits(seg, rows, scores)
+    return Hits(seg, rows, scores, only)

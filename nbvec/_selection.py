@@ -16,7 +16,12 @@ from ._errors import InvalidRequest
 from ._jsonpath import exclude_paths, parse_path, select_paths
 from ._vectors import check_name
 
-__all__ = ["payload_selector", "vector_names"]
+__all__ = ["payload_selector", "vector_names", "whole_payload"]
+
+
+def whole_payload(payload):
+    """The selector of ``with_payload=True``: the payload as it is."""
+    return payload
 
 
 def _as_key_list(keys, what):
@@ -32,7 +37,7 @@ def _as_key_list(keys, what):
 def payload_selector(with_payload):
     """A function payload -> selected payload, or None when no payload is wanted."""
     if with_payload is True:
-        return lambda p: p
+        return whole_payload
     if with_payload is False or with_payload is None:
         return None
     include = exclude = None

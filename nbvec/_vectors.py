@@ -64,9 +64,8 @@ def as_matrix(values, size: int, what: str, name: str = "") -> np.ndarray:
             raise InvalidVector(f"{what}: {label} #{bad} has values beyond float32's range "
                                 "(about 3.4e38): stored as float32 they would become inf")
     arr = np.ascontiguousarray(arr, dtype=np.float32)
-    finite = np.isfinite(arr).all(axis=1)
-    if not finite.all():
-        bad = int(np.flatnonzero(~finite)[0])
+    if not np.isfinite(arr).all():
+        bad = int(np.flatnonzero(~np.isfinite(arr).all(axis=1))[0])
         raise InvalidVector(f"{what}: {label} #{bad} holds NaN or inf; vectors must be finite")
     return arr
 

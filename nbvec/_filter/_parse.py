@@ -104,17 +104,26 @@ def _fields(node, label: str, what: str) -> dict:
         if bad:
             raise InvalidFilter(f"{label}: key {bad[0]!r} is not a string")
         return {k: v for k, v in node.items() if v is not None}
-    model_fields = getattr(type(node), "model_fields", None)
-    if isinstance(model_fields, dict):
-        out = {}
-        for name, info in model_fields.items():
-            value = getattr(node, name, None)
-            if value is not None:
-                out[getattr(info, "alias", None) or name] = value
-        return out
+    aliases = _ALIASES.get(type(node)) or _model_aliases(type(node))
+    if aliases:
+        values = getattr(node, "__dict__", None) or {}
+        return {aliases.get(name, name): value for name, value in values.items()
+                if value is not None and name in aliases}
     if hasattr(node, "__dict__") and not isinstance(node, type):
         return {k: v for k, v in vars(node).items() if not k.startswith("_") and v is not None}
     raise InvalidFilter(f"{label}: expected {what}, got {type(node).__name__} {node!r:.60}")
+
+
+_ALIASES: dict = {}  # model class -> {field name: its alias or name}; {} for non-models
+
+
+def _model_aliases(cls) -> dict:
+    """``{field: alias or field}`` of a pydantic model class (cached), {} otherwise."""
+    model_fields = getattr(cls, "model_fields", None)
+    aliases = {name: getattr(info, "alias", None) or name
+               for name, info in model_fields.items()} if isinstance(model_fields, dict) else {}
+    _ALIASES[cls] = aliases
+    return aliases
 
 
 def _only(fields: dict, allowed, label: str, what: str) -> None:
