@@ -511,9 +511,8 @@ class Collection:
                     index = seg.indexes[name]
                     rows, scores, fallbacks, scored = index_topk(
                         metric, index, q, seg.vectors[name], valid, k, plan.search_k, n_valid,
-                        allowed=self.allowed_labels(seg, name, allowed)
-                        if index.filterable and n_valid < index.n_items else None,
-                        traverse=plan.traverse)
+                        allowed=(lambda: self.allowed_labels(seg, name, allowed))
+                        if index.filterable else None)
                     parts.append((pos, rows, scores))
                     if allowed is not None:
                         self._count_misses(seg, name, allowed, len(q), fallbacks)

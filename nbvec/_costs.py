@@ -24,8 +24,7 @@ class CostModel:
     - an exact BLAS scan (two threads) costs ~0.1 ns per stored float;
     - HNSW (hnswlib) expands ~ef nodes, each ~0.7 us + 2.5 ns per dimension at
       M = 16 (fitted on 100k x 100 and 49k x 384, ef 10-320), growing as M^0.4
-      (more links per node, many already visited); a filtered traversal
-      costs more the rarer the allowed nodes (:meth:`hnsw_filtered`).
+      (more links per node, many already visited).
     """
 
     annoy_per_candidate: float = 0.18e-6
@@ -34,7 +33,6 @@ class CostModel:
     hnsw_per_ef: float = 0.7e-6
     hnsw_per_ef_dim: float = 2.5e-9
     hnsw_fixed: float = 3e-6
-    traverse_factor: float = 1.6
 
     def annoy(self, search_k: int, k: int, d: int) -> float:
         return self.fixed_overhead + search_k * self.annoy_per_candidate + k * d * 1e-9
@@ -43,14 +41,6 @@ class CostModel:
         """One HNSW query at ``ef`` (hnswlib searches with max(ef, k))."""
         per_node = (self.hnsw_per_ef + d * self.hnsw_per_ef_dim) * (m / 16) ** 0.4
         return self.fixed_overhead + self.hnsw_fixed + max(ef, k) * per_node + k * d * 1e-9
-
-    def hnsw_filtered(self, ef: int, k: int, d: int, m: int, share: float) -> float:
-        """One HNSW query that traverses the graph for the nearest *allowed*
-        nodes (a share ``share`` of them): more nodes expanded the rarer they
-        are, each checked by a Python callable (measured on 100k x 100 at the
-        calibrated ef: ~3x an unfiltered query at share 0.5, ~4x at 0.3,
-        ~8x at 0.1, ~70x at 0.01)."""
-        return self.hnsw(ef, k, d, m) * self.traverse_factor * max(share, 1e-4) ** -0.8
 
     def exact(self, n: int, d: int) -> float:
         """A full scan of n rows (masked if filtered)."""

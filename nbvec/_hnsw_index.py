@@ -170,11 +170,6 @@ class HnswSegmentIndex:
         """Per-query seconds at ``ef`` by the cost model ``costs``."""
         return costs.hnsw(ef, k, d, self.m)
 
-    def filtered_cost(self, costs: CostModel, ef: int, k: int, d: int, share: float) -> float:
-        """Per-query seconds of a filtered traversal (``query(allowed=...)``)
-        when a share ``share`` of the items is allowed."""
-        return costs.hnsw_filtered(ef, k, d, self.m, share)
-
     # -- calibration -------------------------------------------------------
     def calibrate(self, vectors, indexed_rows, query_rows, *, k: int = 10, target: float = 0.97):
         """Recall@k of the held-out ``query_rows`` over an ef grid against the

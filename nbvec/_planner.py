@@ -5,13 +5,10 @@ Rules (seed 000, "Query Plan"), in order:
 - ``exact=True``, no index, or a segment under ``full_scan_threshold`` KB: exact;
 - an index whose calibration found no affordable effort for the target
   recall: exact;
-- otherwise the cheapest of the index (annoy at its calibrated search_k, HNSW
-  at its calibrated ef; under a filter either post-filtering oversampled
-  candidates or, for HNSW, traversing the graph for allowed points only) and
-  an exact scan of the candidate rows, by the cost model
-  (:mod:`nbvec._costs`). The plan's strategy is the index kind. A filter
-  that earlier queries showed post-filtering fails on (its matches lie away
-  from the queries) is traversed (HNSW) or scanned exactly (annoy).
+- otherwise the cheaper of the index (annoy at its calibrated search_k, HNSW
+  at its calibrated ef; under a filter, oversampled candidates post-filtered)
+  and an exact scan of the candidate rows, by the cost model
+  (:mod:`nbvec._costs`). The plan's strategy is the index kind.
 
 >>> SegmentPlan("exact", None, "segment below full_scan_threshold").strategy
 'exact'
@@ -22,7 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ._costs import COSTS
-from ._search import index_plan, traverse_effort
+from ._search import index_plan
 
 __all__ = ["SegmentPlan", "plan_segment"]
 
@@ -37,7 +34,6 @@ class SegmentPlan:
     reason: str
     predicted_recall: float | None = None  # filled in by explain()
     candidates: int = 0  # searchable rows (live, with the vector, passing the filter)
-    traverse: bool = False  # HNSW searched for allowed points only (not post-filtered)
     fallbacks: int = 0  # queries that the index left short and exact search answered
     scored: int = 0  # (query, point) pairs scored exactly (exact plans)
     seconds: float | None = None
@@ -71,35 +67,19 @@ def plan_segment(seg, name: str, k: int, n_candidates: int, *, exact: bool, hnsw
         return SegmentPlan("exact", None, f"calibration: {kind} cannot reach the target recall "
                            "affordably on this segment")
     seen, missed = misses or (0, 0)
-    post_fails = seen >= MISSES_SEEN and missed > MISSES_TO_GO_EXACT * seen
-    if post_fails and not index.filterable:
+    if seen >= MISSES_SEEN and missed > MISSES_TO_GO_EXACT * seen:
         return SegmentPlan("exact", None, f"{kind} left {missed} of {seen} earlier "
                            "queries under this filter short (its matches lie away from the "
                            "queries): exact over the matches")
     d = seg.dims[name]
-    share = n_candidates / max(index.n_items, 1)
+    want, filtered = index_plan(k, n_candidates, index.n_items, effort)
     over_matches = COSTS.exact if gathered else COSTS.gathered
     exact_cost = min(COSTS.exact(seg.n, d), over_matches(n_candidates, d))
-    if share >= 1:
-        choices = [(index.cost(COSTS, effort, k, d), False, effort)]
-    else:
-        want, widened = index_plan(k, n_candidates, index.n_items, effort)
-        choices = [] if post_fails else [(index.cost(COSTS, widened, want, d), False, widened)]
-        if index.filterable:
-            deeper = traverse_effort(effort, share)
-            choices.append((index.filtered_cost(COSTS, deeper, k, d, share), True, deeper))
-    cost, traverse, shown = min(choices, key=lambda c: c[0])
-    if cost >= exact_cost:
-        what = (f"a filtered {kind} traversal at {unit}={shown:,}" if traverse else
-                f"{kind} at {unit}={shown:,}")
-        why = (f"exact over {n_candidates:,} matches is cheaper than {what}" if share < 1 else
-               f"an exact scan is cheaper than {what}")
+    if index.cost(COSTS, filtered, want, d) >= exact_cost:
+        share = n_candidates / max(index.n_items, 1)
+        why = (f"exact over {n_candidates:,} matches is cheaper than {kind} at "
+               f"{unit}={filtered:,}" if share < 1 else
+               f"an exact scan is cheaper than {kind} at {unit}={filtered:,}")
         return SegmentPlan("exact", None, why)
-    if traverse:
-        why = f"calibrated index, traversed for the {share:.1%} allowed points"
-        if post_fails:
-            why += (f" (post-filtering left {missed} of {seen} earlier queries under this "
-                    "filter short)")
-        return SegmentPlan(kind, shown, why, traverse=True)
     return SegmentPlan(kind, effort, "calibrated index" + (
-        f", post-filtered with {want} candidates" if share < 1 and want > 2 * k else ""))
+        f", post-filtered with {want} candidates" if want > 2 * k else ""))

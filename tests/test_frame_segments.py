@@ -216,3 +216,38 @@ def test_cosine_zero_vector_like_qdrant_local_mode(rng):
         np.testing.assert_allclose(ours.scores, [p.score for p in theirs], atol=1e-5)
     stored = vf.retrieve([4], with_vectors=True)[0].vector
     assert stored == client.retrieve("z", [4], with_vectors=True)[0].vector == [0.0] * d
+
+
+# -- plans of unfiltered searches ---------------------------------------------------------
+def test_unfiltered_plans_are_kept_until_their_inputs_change(rng, monkeypatch):
+    """A repeated unfiltered request reuses its plans; a write (new segment
+    version), another index default, another cost model or a timed
+    (explain) search makes new ones."""
+    import nbvec._planner
+    from nbvec._costs import CostModel
+
+    monkeypatch.setattr(nbvec._planner, "COSTS", CostModel(exact_per_float=1e-6))  # use the graph
+    clusters = Clusters(rng, D)
+    vf = _frame(index="hnsw", full_scan_threshold=1)
+    vf.upsert(range(800), clusters.sample(800))
+    q = clusters.sample(1).astype(np.float32)
+
+    def plans(limit=10, **kwargs):
+        return [p for p in vf._engine.search("", q, limit=limit, **kwargs).plans
+                if p.strategy != "skip"]
+
+    first = plans()
+    assert first and all(a is b for a, b in zip(first, plans()))
+    assert not any(a is b for a, b in zip(first, plans(timed=True)))
+    assert not any(a is b for a, b in zip(first, plans(limit=5)))
+    assert not any(a is b for a, b in zip(first, plans(hnsw_ef=50)))
+    index = next(s for s in vf._engine.segments if s.indexes).indexes[""]
+    index.calibration.default_search_k += 7
+    moved = plans()
+    assert first[0].strategy == "hnsw" and moved[0] is not first[0]
+    assert moved[0].search_k == first[0].search_k + 7
+    monkeypatch.setattr(nbvec._planner, "COSTS", CostModel(exact_per_float=1e-5))
+    assert plans()[0] is not moved[0]
+    again = plans()
+    vf.set_payload({"x": 1}, ids=[0])  # a write: the segment's version moves on
+    assert plans()[0] is not again[0]

@@ -78,6 +78,33 @@ def test_short_answers_are_padded(points):
     assert idx.query(x[:2], 10).shape == (2, 3)  # at most the items there are
 
 
+def test_filtered_traversal_returns_allowed_rows_only(points):
+    """query(allowed=...) traverses the graph for allowed rows: every answer
+    is allowed, and they are the nearest allowed rows (recall against a
+    brute force over them), for a batch of queries at once."""
+    x, queries = points
+    idx = _index(points)
+    allowed = np.zeros(len(x), dtype=bool)
+    allowed[::4] = True
+    found = idx.query(queries[:30], 10, ef=60, allowed=allowed.tolist().__getitem__)
+    assert found.shape == (30, 10) and allowed[found].all()
+    rows = np.flatnonzero(allowed)
+    dist = ((queries[:30, None, :] - x[rows][None]) ** 2).sum(-1)
+    truth = rows[np.argsort(dist, axis=1)[:, :10]]
+    recall = np.mean([len(set(f) & set(t)) / 10 for f, t in zip(found.tolist(), truth.tolist())])
+    assert recall >= 0.95, recall
+
+
+def test_filtered_traversal_pads_what_it_cannot_find(points):
+    x, queries = points
+    idx = _index(points)
+    allowed = np.zeros(len(x), dtype=bool)
+    allowed[[5, 9, 13]] = True  # fewer allowed rows than asked for
+    found = idx.query(queries[:2], 10, ef=50, allowed=allowed.tolist().__getitem__)
+    assert found.shape == (2, 10) and (found[:, -1] == -1).all()
+    assert set(found[found >= 0].tolist()) <= {5, 9, 13}
+
+
 def test_one_thread_builds_are_reproducible(points):
     _, q = points
     a, b = _index(points), _index(points)
