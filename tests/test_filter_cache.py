@@ -126,3 +126,39 @@ def test_the_least_recently_used_gathered_copy_makes_room():
     for value in (0, 1, 0, 2):  # 25% each, room for two: 1 is the least recently used
         vf.search(np.ones(4), where="a == @v", params={"v": value}, limit=3)
     assert kept() == [0, 2]
+
+
+# -- compiled filters kept per filter object ----------------------------------------------
+def test_a_filter_object_is_compiled_once_until_edited(monkeypatch):
+    """The same Filter (or dict) searched again reuses its compiled tree; an
+    edit in place, even 1 -> True, compiles it again and changes the answer."""
+    import nbvec._filter._parse as parse
+    from nbvec import models
+
+    compiled = []
+    real = parse.parse_filter
+    monkeypatch.setattr(parse, "parse_filter", lambda f, *a: compiled.append(f) or real(f, *a))
+    vf = VectorFrame(2, "Dot", progress=False)
+    vf.upsert([1, 2, 3], np.eye(2)[[0, 0, 1]], payload=[{"v": 1}, {"v": True}, {"v": 2}])
+    f = models.Filter(must=[models.FieldCondition(key="v", match=models.MatchValue(value=1))])
+    d = {"must": [{"key": "v", "match": {"value": 1}}]}
+    for flt in (f, d):
+        compiled.clear()
+        assert [vf.count(filter=flt) for _ in range(3)] == [1, 1, 1] and len(compiled) == 1
+        assert vf.search([1, 0], filter=flt).ids == [1]
+        if flt is f:
+            f.must[0].match.value = True
+        else:
+            d["must"][0]["match"]["value"] = True
+        assert vf.search([1, 0], filter=flt).ids == [2] and len(compiled) == 2
+
+
+def test_filters_without_json_text_are_compiled_every_time():
+    import datetime as dt
+
+    vf = VectorFrame(2, "Dot", progress=False)
+    vf.upsert([1, 2], np.eye(2), payload=[{"t": "2024-01-01T00:00:00Z"}, {"t": "2025-01-01T00:00:00Z"}])
+    f = {"must": [{"key": "t", "range": {"gte": dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)}}]}
+    assert vf.search([1, 1], filter=f).ids == [2]
+    f["must"][0]["range"]["gte"] = dt.datetime(2023, 6, 1, tzinfo=dt.timezone.utc)
+    assert sorted(vf.search([1, 1], filter=f).ids) == [1, 2]

@@ -30,6 +30,7 @@ from collections.abc import Mapping
 from .._errors import InvalidFilter, InvalidPointId, UnsupportedFeature
 from .._ids import normalize_id
 from ._datetime import datetime_micros, parse_datetime
+from ._memo import memoized
 from ._plain import plain_value
 from ._rowset import path_tokens
 from ._tree import (
@@ -73,7 +74,7 @@ def compile_filter(filter=None, where=None, params=None, frame=None) -> Conditio
     """
     parts = []
     if filter is not None:
-        parts.append(parse_filter(filter))
+        parts.append(memoized(filter, parse_filter))
     if where is not None:
         if params is not None and not isinstance(params, Mapping):
             raise InvalidFilter(f"params must be a mapping of names to values, "
