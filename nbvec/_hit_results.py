@@ -22,6 +22,7 @@ from __future__ import annotations
 from itertools import repeat
 
 import numpy as np
+from pydantic import BaseModel as _PydanticBase
 
 from ._results import Results
 from ._selection import whole_payload
@@ -34,17 +35,24 @@ if tuple(ScoredPoint.model_fields) != _FIELDS:  # _make_point spells them out
     raise ImportError(f"ScoredPoint's fields changed: {tuple(ScoredPoint.model_fields)}")
 
 
-def _make_point(id, version, score, payload, vector, _new=object.__new__,
-                _set=object.__setattr__, _cls=ScoredPoint):
+_SLOTS = {name: _PydanticBase.__dict__[name].__set__  # pydantic's per-instance slots
+          for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__",
+                       "__pydantic_private__")}
+
+
+def _make_point(id, version, score, payload, vector, _new=object.__new__, _cls=ScoredPoint,
+                _dict=_SLOTS["__dict__"], _fields_set=_SLOTS["__pydantic_fields_set__"],
+                _extra=_SLOTS["__pydantic_extra__"], _private=_SLOTS["__pydantic_private__"]):
     """A ScoredPoint of the engine's own values, unvalidated: what
     ``ScoredPoint.trusted_maker(...)`` makes, spelled out for the one model
-    built per hit (a third cheaper again: literal dict and set, no packing)."""
+    built per hit (literal dict and set, pydantic's slots set directly:
+    ~0.57 us a point instead of ~1.1)."""
     obj = _new(_cls)
-    _set(obj, "__dict__", {"id": id, "version": version, "score": score, "payload": payload,
-                           "vector": vector, "shard_key": None, "order_value": None})
-    _set(obj, "__pydantic_fields_set__", {"id", "version", "score", "payload", "vector"})
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    _dict(obj, {"id": id, "version": version, "score": score, "payload": payload,
+                "vector": vector, "shard_key": None, "order_value": None})
+    _fields_set(obj, {"id", "version", "score", "payload", "vector"})
+    _extra(obj, None)
+    _private(obj, None)
     return obj
 
 

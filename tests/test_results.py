@@ -98,3 +98,13 @@ def test_eager_results_still_work():
     r = Results([ScoredPoint(id=1, score=0.5), ScoredPoint(id=2, score=0.25)])
     assert len(r) == 2 and r.ids == [1, 2] and list(r.scores) == [0.5, 0.25]
     assert pickle.loads(pickle.dumps(r)) == r
+
+
+def test_points_equal_validated_models_and_stay_independent(vf):
+    a, b = vf.search([1, 0, 0], limit=2, with_vectors=True)
+    same = ScoredPoint(id=a.id, version=a.version, score=a.score, payload=a.payload,
+                       vector=a.vector)
+    assert a == same and a.model_dump() == same.model_dump() and repr(a) == repr(same)
+    a.score, a.payload["tag"] = 5.0, "edited"  # one point's edit is its own
+    assert b.score != 5.0 and b.payload["tag"] == "b" and "score" in b.model_fields_set
+    assert vf.search([1, 0, 0], limit=1)[0].payload == {"tag": "a", "n": 1}
