@@ -31,8 +31,8 @@ class Results(list):
     @classmethod
     def of_table(cls, table, lo: int, hi: int) -> "Results":
         """Results of hits ``lo:hi`` of ``table`` (a HitTable), made when first read."""
-        out = cls()
-        out._table = (table, lo, hi)
+        out = list.__new__(cls)  # empty: nothing for list.__init__ to do
+        out.__dict__["_table"] = (table, lo, hi)
         return out
 
     def _fill(self) -> None:
