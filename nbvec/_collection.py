@@ -31,7 +31,7 @@ from ._errors import PointNotFound
 from ._filter import segment_mask
 from ._optimizer import build_sealed, plan_optimizations, seal_rows_split
 from ._payload import Column, concat_batches
-from ._planner import SegmentPlan, plan_segment
+from ._planner import SegmentPlan, plan_segment, post_filter_fails
 from ._search import GATHER_BELOW, exact_topk, index_topk, merge_hits
 from ._segment import Segment
 
@@ -40,6 +40,9 @@ __all__ = ["Collection", "SearchOutcome", "Allowed"]
 _ROW_BITS = 40  # packed location: segment uid << 40 | row
 GATHERED_BUDGET = 0.6  # cached gathered matches of a segment: at most 60% of its vector bytes
 _EMPTY_SEGMENT = SegmentPlan("skip", None, "empty segment")  # shared: nothing fills it in
+# what a segment remembers per filter (mask, rows, plan, ...): a new filter's
+# mask evicts the oldest entries beyond this many (some 30 recent filters)
+ALLOWED_CACHE_ENTRIES = 256
 
 
 @dataclass(frozen=True)
@@ -343,7 +346,7 @@ class Collection:
                 valid[mine] = False
         n_valid = int(valid.sum())
         valid.flags.writeable = False
-        if len(seg.allowed_cache) >= 32:  # a few recent filters per segment
+        while len(seg.allowed_cache) >= ALLOWED_CACHE_ENTRIES:  # the oldest make room
             seg.allowed_cache.pop(next(iter(seg.allowed_cache)))
         seg.allowed_cache[key] = (seg.version, valid, n_valid)
         return valid, n_valid
@@ -483,19 +486,15 @@ class Collection:
                     continue
                 t0 = time.perf_counter() if timed else 0.0
                 valid, n_valid = self.allowed_rows(seg, name, allowed)
-                if allowed is None:
-                    gather = False
-                    plan = self._plan(seg, name, k, n_valid, options, fresh=timed)
-                else:
+                gather = repeated = False
+                if allowed is not None:
                     # a filter seen before on this segment version is a repeated one: its
                     # matches are worth a copy, kept while the copies fit GATHERED_BUDGET
                     repeated = self._seen(seg, name, allowed)
                     gather = n_valid < GATHER_BELOW * seg.n or (
                         repeated and self._gather_fits(seg, n_valid))
-                    plan = plan_segment(seg, name, k, n_valid, exact=exact, hnsw_ef=hnsw_ef,
-                                        indexed_only=indexed_only, config=self.config,
-                                        misses=self._index_misses(seg, name, allowed),
-                                        gathered=gather and repeated)
+                plan = self._plan(seg, name, k, n_valid, options, timed, allowed,
+                                  gathered=gather and repeated)
                 fallbacks, scored = 0, n_valid * len(q)
                 if plan.strategy == "exact":
                     if gather:
@@ -525,20 +524,25 @@ class Collection:
         return SearchOutcome(hits, segments, plans, name)
 
     def _plan(self, seg: Segment, name: str, k: int, n_valid: int, options: tuple,
-              fresh: bool) -> SegmentPlan:
-        """The plan of an unfiltered search of ``seg``: made by the planner, and
-        kept per segment version, config, index default effort and cost model,
-        so a repeated request reuses it (``fresh``: a new one, to fill in)."""
+              fresh: bool, allowed: Allowed | None, gathered: bool) -> SegmentPlan:
+        """The planner's plan for ``seg``, kept per segment version, config,
+        index default effort and cost model (and, under a filter, the index
+        verdict on the index's misses so far), so a repeated request reuses it
+        (``fresh``: a new one, to fill in; only a fresh one's reason counts
+        the misses of this moment)."""
         exact, hnsw_ef, indexed_only = options
         index = seg.indexes.get(name)
         effort = None if index is None or index.calibration is None else \
             index.calibration.default_search_k
-        key, inputs = ("plan", name, k, options), (self.config, effort, _planner.COSTS)
+        misses = self._index_misses(seg, name, allowed)
+        key = ("plan", name, k, options, allowed, gathered, post_filter_fails(misses))
+        inputs = (self.config, effort, _planner.COSTS)
         hit = None if fresh else seg.allowed_cache.get(key)
         if hit is not None and hit[0] == seg.version and hit[2] == inputs:
             return hit[1]
         plan = plan_segment(seg, name, k, n_valid, exact=exact, hnsw_ef=hnsw_ef,
-                            indexed_only=indexed_only, config=self.config)
+                            indexed_only=indexed_only, config=self.config, misses=misses,
+                            gathered=gathered)
         if not fresh:
             seg.allowed_cache[key] = (seg.version, plan, inputs)
         return plan

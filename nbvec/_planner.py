@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from ._costs import COSTS
 from ._search import index_plan
 
-__all__ = ["SegmentPlan", "plan_segment"]
+__all__ = ["SegmentPlan", "plan_segment", "post_filter_fails"]
 
 
 @dataclass
@@ -41,6 +41,13 @@ class SegmentPlan:
 
 MISSES_TO_GO_EXACT = 0.3  # share of a filter's earlier queries the index left to exact search
 MISSES_SEEN = 4  # queries seen before that share counts
+
+
+def post_filter_fails(misses) -> bool:
+    """Whether earlier index searches under a filter (``misses``: queries,
+    fallbacks) show its matches lie away from the queries."""
+    seen, missed = misses or (0, 0)
+    return seen >= MISSES_SEEN and missed > MISSES_TO_GO_EXACT * seen
 
 
 def plan_segment(seg, name: str, k: int, n_candidates: int, *, exact: bool, hnsw_ef,
@@ -66,8 +73,8 @@ def plan_segment(seg, name: str, k: int, n_candidates: int, *, exact: bool, hnsw
     if effort is None:
         return SegmentPlan("exact", None, f"calibration: {kind} cannot reach the target recall "
                            "affordably on this segment")
-    seen, missed = misses or (0, 0)
-    if seen >= MISSES_SEEN and missed > MISSES_TO_GO_EXACT * seen:
+    if post_filter_fails(misses):
+        seen, missed = misses
         return SegmentPlan("exact", None, f"{kind} left {missed} of {seen} earlier "
                            "queries under this filter short (its matches lie away from the "
                            "queries): exact over the matches")

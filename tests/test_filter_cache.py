@@ -162,3 +162,15 @@ def test_filters_without_json_text_are_compiled_every_time():
     assert vf.search([1, 1], filter=f).ids == [2]
     f["must"][0]["range"]["gte"] = dt.datetime(2023, 6, 1, tzinfo=dt.timezone.utc)
     assert sorted(vf.search([1, 1], filter=f).ids) == [1, 2]
+
+
+def test_many_distinct_filters_keep_the_cache_bounded():
+    from nbvec._collection import ALLOWED_CACHE_ENTRIES
+
+    vf = VectorFrame(2, "Dot", progress=False)
+    vf.upsert(range(50), np.random.default_rng(0).normal(size=(50, 2)),
+              payload=[{"n": i} for i in range(50)])
+    for bound in range(400):  # one-shot filters, each with its mask, plan, rows...
+        vf.search([1, 0], where="n < @bound", params={"bound": bound % 50 + 0.5 * (bound // 50)})
+    seg = next(s for s in vf._engine.segments if s.n)
+    assert len(seg.allowed_cache) <= ALLOWED_CACHE_ENTRIES + 8
