@@ -31,10 +31,12 @@ _MANHATTAN_CHUNK_FLOATS = 4_000_000  # bound the (m, chunk, d) temporary
 def normalize_rows(x: np.ndarray) -> np.ndarray:
     """Rows divided by their L2 norm; zero rows stay zero. Returns float32."""
     x = np.asarray(x, dtype=np.float32)
-    norms = np.sqrt(np.einsum("ij,ij->i", x, x))[:, None]
+    norms = np.sqrt(np.einsum("ij,ij->i", x, x))
+    if len(norms) == 1:  # one query: a scalar divide, the same float32 result
+        return x / (norms[0] or np.float32(_EPS))
     if not norms.all():
         norms[norms == 0] = _EPS
-    return x / norms
+    return x / norms[:, None]
 
 
 @dataclass(frozen=True)

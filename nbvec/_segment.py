@@ -44,6 +44,7 @@ class Segment:
         self.version = 0  # bumped by every change: caches key on (uid, version)
         self.deleted_count = 0
         self._searchable: dict = {}
+        self._integer_ids = (-1, False)  # (version, no UUID among the ids)
         self.allowed_cache: dict = {}  # (vector name, Allowed) -> (version, mask, count)
         self._reserve(capacity)
 
@@ -84,6 +85,12 @@ class Segment:
         count = int(mask.sum())
         self._searchable[name] = (self.version, mask, count)
         return mask, count
+
+    def integer_ids(self) -> bool:
+        """Whether no point id here is a UUID (cached per version)."""
+        if self._integer_ids[0] != self.version:
+            self._integer_ids = (self.version, not self.id_is_uuid[: self.n].any())
+        return self._integer_ids[1]
 
     def vector_kb(self) -> float:
         """Live vector data in kilobytes (Qdrant's unit for thresholds)."""
