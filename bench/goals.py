@@ -20,6 +20,8 @@ GOALS = {
     "default-search": "default search: recall@10 >= 0.95 and <= 0.15x numpy (100k clustered)",
     "index-vs-raw": "nbvec's index path <= 1.3x the raw library at equal recall (the same "
                     "index: identical candidates), single queries and batches of 100",
+    "real-hnsw": "real 384-d embeddings: default HNSW search at recall@10 >= 0.95 <= 0.05x "
+                 "exact brute force (numpy, one thread, as the raw libraries)",
     "filtered-recall": "filtered recall@10 >= 0.95 at every selectivity, independent and "
                        "cluster-selecting",
     "filtered-vs-qdrant": "filtered search >= 20x faster than qdrant-client local mode",

@@ -336,5 +336,19 @@ def recall_qps_pydocs(ctx):
     if ds is None:
         raise Skip(f"pydocs-minilm not found at {datasets.PYDOCS_DIR} (optional input)")
     section = curves(ctx, "pydocs", ds)
+    section.targets += _real_hnsw_targets(section)
     ctx.drop("edge-pydocs-plain", "pydocs-frame-annoy", "pydocs-frame-hnsw")
     return section
+
+
+def _real_hnsw_targets(section) -> list:
+    """nbvec's default HNSW search on the real set: recall@10 >= 0.95 at <= 0.05x
+    the time of exact brute force (numpy on one thread, as in the curves)."""
+    default = next((p for p in section.data["points"]
+                    if p["contestant"] == NbvecHnsw.name and p["param"] is None), None)
+    if default is None:
+        return []
+    return [Target("pydocs-minilm: nbvec hnsw default search recall@10", default["recall"],
+                   ">=", 0.95, "", goal="real-hnsw"),
+            Target("pydocs-minilm: nbvec hnsw default search time / numpy brute force (1 thread)",
+                   1 / default["speedup"], "<=", 0.05, "x", goal="real-hnsw")]
