@@ -22,6 +22,7 @@ from __future__ import annotations
 import threading
 import time
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -351,26 +352,27 @@ class Collection:
         seg.allowed_cache[key] = (seg.version, valid, n_valid)
         return valid, n_valid
 
-    def allowed_list(self, seg: Segment, name: str, allowed: Allowed) -> np.ndarray:
-        """The allowed rows of ``seg`` as a sorted array, cached like the mask."""
-        key = ("rows", name, allowed)
+    @staticmethod
+    def _per_version(seg: Segment, key: tuple, make):
+        """``make()``, remembered in ``seg.allowed_cache`` under ``key`` for
+        the segment's current version."""
         hit = seg.allowed_cache.get(key)
         if hit is not None and hit[0] == seg.version:
             return hit[1]
-        rows = np.flatnonzero(self.allowed_rows(seg, name, allowed)[0])
-        seg.allowed_cache[key] = (seg.version, rows)
-        return rows
+        value = make()
+        seg.allowed_cache[key] = (seg.version, value)
+        return value
+
+    def allowed_list(self, seg: Segment, name: str, allowed: Allowed) -> np.ndarray:
+        """The allowed rows of ``seg`` as a sorted array, cached like the mask."""
+        return self._per_version(seg, ("rows", name, allowed), lambda: np.flatnonzero(
+            self.allowed_rows(seg, name, allowed)[0]))
 
     def allowed_labels(self, seg: Segment, name: str, allowed: Allowed | None):
         """The allowed rows of ``seg`` as a callable row -> bool (what an HNSW
         graph's filtered traversal calls per node), cached like the mask."""
-        key = ("labels", name, allowed)
-        hit = seg.allowed_cache.get(key)
-        if hit is not None and hit[0] == seg.version:
-            return hit[1]
-        check = self.allowed_rows(seg, name, allowed)[0].tolist().__getitem__
-        seg.allowed_cache[key] = (seg.version, check)
-        return check
+        return self._per_version(seg, ("labels", name, allowed), lambda: self.allowed_rows(
+            seg, name, allowed)[0].tolist().__getitem__)
 
     def _seen(self, seg: Segment, name: str, allowed: Allowed | None) -> bool:
         """Whether a search of ``seg`` at this version used this filter before
@@ -510,7 +512,7 @@ class Collection:
                     index = seg.indexes[name]
                     rows, scores, fallbacks, scored = index_topk(
                         metric, index, q, seg.vectors[name], valid, k, plan.search_k, n_valid,
-                        allowed=(lambda: self.allowed_labels(seg, name, allowed))
+                        allowed=partial(self.allowed_labels, seg, name, allowed)
                         if index.filterable else None)
                     parts.append((pos, rows, scores))
                     if allowed is not None:
@@ -526,10 +528,10 @@ class Collection:
     def _plan(self, seg: Segment, name: str, k: int, n_valid: int, options: tuple,
               fresh: bool, allowed: Allowed | None, gathered: bool) -> SegmentPlan:
         """The planner's plan for ``seg``, kept per segment version, config,
-        index default effort and cost model (and, under a filter, the index
-        verdict on the index's misses so far), so a repeated request reuses it
-        (``fresh``: a new one, to fill in; only a fresh one's reason counts
-        the misses of this moment)."""
+        index default effort and cost model (and, under a filter, whether
+        post-filtering has failed it so far), so a repeated request reuses it.
+        ``fresh``: a new plan, not kept (explain fills in its figures; its
+        reason counts the misses of this moment)."""
         exact, hnsw_ef, indexed_only = options
         index = seg.indexes.get(name)
         effort = None if index is None or index.calibration is None else \

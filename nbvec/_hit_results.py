@@ -22,11 +22,11 @@ from __future__ import annotations
 from itertools import repeat
 
 import numpy as np
-from pydantic import BaseModel as _PydanticBase
 
 from ._results import Results
 from ._selection import whole_payload
 from .models import ScoredPoint
+from .models._base import SLOT_SETTERS
 
 __all__ = ["scored_results", "HitTable", "vectors_of"]
 
@@ -35,17 +35,14 @@ if tuple(ScoredPoint.model_fields) != _FIELDS:  # _make_point spells them out
     raise ImportError(f"ScoredPoint's fields changed: {tuple(ScoredPoint.model_fields)}")
 
 
-_SLOTS = {name: _PydanticBase.__dict__[name].__set__  # pydantic's per-instance slots
-          for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__",
-                       "__pydantic_private__")}
-
-
 def _make_point(id, version, score, payload, vector, _new=object.__new__, _cls=ScoredPoint,
-                _dict=_SLOTS["__dict__"], _fields_set=_SLOTS["__pydantic_fields_set__"],
-                _extra=_SLOTS["__pydantic_extra__"], _private=_SLOTS["__pydantic_private__"]):
+                _dict=SLOT_SETTERS["__dict__"],
+                _fields_set=SLOT_SETTERS["__pydantic_fields_set__"],
+                _extra=SLOT_SETTERS["__pydantic_extra__"],
+                _private=SLOT_SETTERS["__pydantic_private__"]):
     """A ScoredPoint of the engine's own values, unvalidated: what
-    ``ScoredPoint.trusted_maker(...)`` makes, spelled out for the one model
-    built per hit (literal dict and set, pydantic's slots set directly:
+    ``ScoredPoint.trusted(...)`` makes, spelled out for the one model built
+    per hit (literal dict and set, the slot setters bound as defaults:
     ~0.57 us a point instead of ~1.1)."""
     obj = _new(_cls)
     _dict(obj, {"id": id, "version": version, "score": score, "payload": payload,

@@ -29,7 +29,7 @@ class Results(list):
     _table = None  # a HitTable still to be read: (table, lo, hi)
 
     @classmethod
-    def of_table(cls, table, lo: int, hi: int) -> "Results":
+    def of_table(cls, table, lo: int, hi: int) -> Results:
         """Results of hits ``lo:hi`` of ``table`` (a HitTable), made when first read."""
         out = list.__new__(cls)  # empty: nothing for list.__init__ to do
         out.__dict__["_table"] = (table, lo, hi)

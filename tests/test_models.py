@@ -695,16 +695,14 @@ def test_trusted_scored_point_equals_a_validated_one(values):
     assert list(fast) == list(checked)
 
 
-def test_trusted_maker_makes_what_validation_makes():
+def test_search_hits_are_what_validation_makes():
+    from nbvec._hit_results import _make_point
     from nbvec.models import ScoredPoint
 
-    make = ScoredPoint.trusted_maker("id", "version", "score", "payload", "vector")
-    fast = make(3, 2, 0.25, {"k": [1]}, [0.5])
+    fast = _make_point(3, 2, 0.25, {"k": [1]}, [0.5])
     checked = ScoredPoint(id=3, version=2, score=0.25, payload={"k": [1]}, vector=[0.5])
     assert fast == checked and repr(fast) == repr(checked)
     assert fast.model_dump_json() == checked.model_dump_json()
     assert fast.model_fields_set == checked.model_fields_set
     fast.model_fields_set.add("shard_key")  # each instance owns its set
-    assert make(1, 0, 0.0, None, None).model_fields_set == checked.model_fields_set
-    with pytest.raises(ValueError, match="leading fields"):
-        ScoredPoint.trusted_maker("score", "id")
+    assert _make_point(1, 0, 0.0, None, None).model_fields_set == checked.model_fields_set

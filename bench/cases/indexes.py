@@ -75,31 +75,36 @@ class NbvecAnnoy(Reference):
             return fixtures.describe_plans(self.vf, query)
 
 
-class NbvecHnsw(NbvecAnnoy):
+class _NbvecOptions(NbvecAnnoy):
+    """``vf.search(q, limit=10, with_payload=False, **options(p))``."""
+
+    def options(self, p) -> dict:
+        raise NotImplementedError
+
+    def run(self, p, queries, k):
+        search, options = self.vf.search, self.options(p)
+        return [[pt.id for pt in search(q, limit=k, with_payload=False, **options)]
+                for q in queries]
+
+    def plan(self, p, query) -> str:
+        return fixtures.describe_plans(self.vf, query, **self.options(p))
+
+
+class NbvecHnsw(_NbvecOptions):
     """``vf.search(q, limit=10, hnsw_ef=ef, with_payload=False)`` on a frame
     built with ``index="hnsw"``."""
 
     name, param = "nbvec hnsw", "ef"
 
-    def run(self, p, queries, k):
-        search = self.vf.search
-        return [[pt.id for pt in search(q, limit=k, hnsw_ef=p, with_payload=False)]
-                for q in queries]
-
-    def plan(self, p, query) -> str:
-        return fixtures.describe_plans(self.vf, query, hnsw_ef=p)
+    def options(self, p) -> dict:
+        return {"hnsw_ef": p}
 
 
-class NbvecExact(NbvecAnnoy):
+class NbvecExact(_NbvecOptions):
     name, param = "nbvec exact", ""
 
-    def run(self, p, queries, k):
-        search = self.vf.search
-        return [[pt.id for pt in search(q, limit=k, exact=True, with_payload=False)]
-                for q in queries]
-
-    def plan(self, p, query) -> str:
-        return fixtures.describe_plans(self.vf, query, exact=True)
+    def options(self, p) -> dict:
+        return {"exact": True}
 
 
 @dataclass

@@ -25,7 +25,10 @@ from nbvec._errors import InvalidRequest
 __all__ = ["NbvecModel", "NbvecEnum", "invalid_request"]
 
 _new_object = object.__new__
-_set = object.__setattr__
+# pydantic's per-instance slots, set directly (cheaper than object.__setattr__)
+SLOT_SETTERS = {name: _PydanticModel.__dict__[name].__set__
+                for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__",
+                             "__pydantic_private__")}
 _MODELS: Dict[str, Type["NbvecModel"]] = {}  # class name -> class, to read error paths
 _MAX_ERRORS = 8
 
@@ -70,8 +73,9 @@ class NbvecModel(_PydanticModel):
     @classmethod
     def trusted(cls, **values: Any) -> Any:
         """An instance from values the engine made and already checked (search
-        hits): pydantic's validation is skipped, which takes ~30% off building
-        a search's results. Fields not given take their defaults.
+        hits, responses): pydantic's validation is skipped. Fields not given
+        take their defaults (search hits use a maker spelled out for
+        ScoredPoint: ``nbvec._hit_results``).
 
         >>> from nbvec.models import ScoredPoint
         >>> ScoredPoint.trusted(id=1, score=0.5) == ScoredPoint(id=1, score=0.5)
@@ -85,32 +89,6 @@ class NbvecModel(_PydanticModel):
         fields = dict(template)
         fields.update(values)
         return _instance(cls, fields, values)
-
-    @classmethod
-    def trusted_maker(cls, *names: str):
-        """A function of positional values for the leading fields ``names``
-        that makes instances as :meth:`trusted` does, a third cheaper again
-        (search results make one per hit).
-
-        >>> from nbvec.models import ScoredPoint
-        >>> make = ScoredPoint.trusted_maker("id", "version", "score")
-        >>> make(1, 0, 0.5) == ScoredPoint(id=1, score=0.5)
-        True
-        """
-        cls.trusted()  # fills the template
-        fields = list(cls._trusted_template)
-        if list(names) != fields[: len(names)]:
-            raise ValueError(f"{cls.__name__}.trusted_maker: names must be its leading fields "
-                             f"{fields[: len(names)]}, got {list(names)}")
-        rest = {k: v for k, v in cls._trusted_template.items() if k not in names}
-        given = frozenset(names)
-
-        def make(*values: Any) -> Any:
-            fields = dict(zip(names, values))
-            fields.update(rest)
-            return _instance(cls, fields, given)
-
-        return make
 
     @classmethod
     def model_validate(cls, obj: Any, **kwargs: Any) -> Any:
@@ -133,10 +111,10 @@ def _instance(cls: type, fields: Dict[str, Any], given) -> Any:
     """A model instance holding ``fields`` (all of them, in order), ``given``
     being the names set explicitly; no validation."""
     obj = _new_object(cls)
-    _set(obj, "__dict__", fields)
-    _set(obj, "__pydantic_fields_set__", set(given))
-    _set(obj, "__pydantic_extra__", None)
-    _set(obj, "__pydantic_private__", None)
+    SLOT_SETTERS["__dict__"](obj, fields)
+    SLOT_SETTERS["__pydantic_fields_set__"](obj, set(given))
+    SLOT_SETTERS["__pydantic_extra__"](obj, None)
+    SLOT_SETTERS["__pydantic_private__"](obj, None)
     return obj
 
 
