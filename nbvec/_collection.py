@@ -31,14 +31,17 @@ from ._atomic import uninterruptible
 from ._errors import PointNotFound
 from ._filter import segment_mask
 from ._optimizer import build_sealed, plan_optimizations, seal_rows_split
+from ._partition import Grouped, Partition
 from ._payload import Column, concat_batches
-from ._planner import SegmentPlan, plan_segment, post_filter_fails
+from ._planner import SegmentPlan, plan_segment, post_filter_fails, reads_scale
+from ._progress import progress_bar
 from ._search import GATHER_BELOW, exact_topk, index_topk, merge_hits
 from ._segment import Segment
 
 __all__ = ["Collection", "SearchOutcome", "Allowed"]
 
 _ROW_BITS = 40  # packed location: segment uid << 40 | row
+PARTITION_MARGIN = 0.02  # recall margin of a partition's calibration, as the indexes'
 GATHERED_BUDGET = 0.6  # cached gathered matches of a segment: at most 60% of its vector bytes
 _EMPTY_SEGMENT = SegmentPlan("skip", None, "empty segment")  # shared: nothing fills it in
 # what a segment remembers per filter (mask, rows, plan, ...): a new filter's
@@ -389,47 +392,83 @@ class Collection:
         """Whether ``n_valid`` gathered matches fit the segment's copy budget."""
         return n_valid <= GATHERED_BUDGET * seg.n
 
-    def _index_misses(self, seg: Segment, name: str, allowed: Allowed | None):
-        """(queries, fallbacks) of earlier index searches of ``seg`` under this
-        filter, at this segment version; None when there were none."""
+    @staticmethod
+    def _tally(seg: Segment, kind: str, name: str, allowed: Allowed | None):
+        """(queries, count) that searches of ``seg`` under this filter added
+        up at this segment version: ``"misses"``, queries an index left
+        short; ``"reads"``, rows a partition probe read. None when none."""
         if allowed is None:
             return None
-        hit = seg.allowed_cache.get(("misses", name, allowed))
+        hit = seg.allowed_cache.get((kind, name, allowed))
         return hit[1] if hit is not None and hit[0] == seg.version else None
 
-    def _count_misses(self, seg: Segment, name: str, allowed: Allowed, queries: int,
-                      fallbacks: int) -> None:
-        seen = self._index_misses(seg, name, allowed) or (0, 0)
-        seg.allowed_cache[("misses", name, allowed)] = (
-            seg.version, (seen[0] + queries, seen[1] + fallbacks))
+    def _add_to_tally(self, seg: Segment, kind: str, name: str, allowed: Allowed,
+                      queries: int, count: int) -> None:
+        seen = self._tally(seg, kind, name, allowed) or (0, 0)
+        seg.allowed_cache[(kind, name, allowed)] = (
+            seg.version, (seen[0] + queries, seen[1] + count))
 
     def allowed_gathered(self, seg: Segment, name: str, allowed: Allowed):
         """(rows, vectors, sqnorms) of the allowed rows of ``seg``, gathered
-        into their own arrays. Kept per segment version while the gathered
-        copies of a segment stay under ``GATHERED_BUDGET`` of its vector bytes,
-        so a repeated selective filter scores its matches without copying
+        into their own arrays, kept as :meth:`_kept_copy` says."""
+        def gather():
+            rows = self.allowed_list(seg, name, allowed)
+            return rows, seg.vectors[name][rows], seg.sqnorms[name][rows]
+
+        return self._kept_copy(seg, ("gathered", name, allowed), gather)
+
+    def allowed_grouped(self, seg: Segment, name: str, allowed: Allowed, part: Partition):
+        """The allowed rows of ``seg`` grouped by the lists of ``part``, their
+        vectors gathered list by list (a :class:`Grouped`), kept as
+        :meth:`_kept_copy` says."""
+        return self._kept_copy(seg, ("grouped", name, allowed), lambda: part.group(
+            self.allowed_list(seg, name, allowed), seg.sqnorms[name]))
+
+    @staticmethod
+    def _kept_copy(seg: Segment, key: tuple, make):
+        """``make()``, a copy of a filter's matches, kept per segment version
+        while the copies of a segment stay under ``GATHERED_BUDGET`` of its
+        vector bytes, so a repeated filter scores its matches without copying
         them again (the copy costs several times the scoring). The least
         recently used copies make room for a new one."""
-        cache, key = seg.allowed_cache, ("gathered", name, allowed)
+        cache = seg.allowed_cache
         hit = cache.pop(key, None)
         if hit is not None and hit[0] == seg.version:
             cache[key] = hit  # most recently used: last
             return hit[1]
-        rows = self.allowed_list(seg, name, allowed)
-        gathered = (rows, seg.vectors[name][rows], seg.sqnorms[name][rows])
+        copy = make()
         for k in [k for k, v in cache.items() if v[0] != seg.version]:
             del cache[k]  # stale copies must not hold memory
-        budget = GATHERED_BUDGET * seg.n * seg.dims[name] * 4
-        if gathered[1].nbytes <= budget:
-            kept = [(k, v[1][1].nbytes) for k, v in cache.items() if k[0] == "gathered"]
+        size = _copy_bytes(copy)
+        budget = GATHERED_BUDGET * seg.n * seg.dims[key[1]] * 4
+        if size <= budget:
+            kept = [(k, _copy_bytes(v[1])) for k, v in cache.items() if k[0] in _COPIES]
             held = sum(b for _, b in kept)
             for k, nbytes in kept:  # oldest first
-                if held + gathered[1].nbytes <= budget:
+                if held + size <= budget:
                     break
                 del cache[k]
                 held -= nbytes
-            cache[key] = (seg.version, gathered)
-        return gathered
+            cache[key] = (seg.version, copy)
+        return copy
+
+    def partition(self, seg: Segment, name: str) -> Partition:
+        """The k-means partition of ``seg``'s vectors ``name``, built on first
+        use (with a progress bar) and kept for the segment's life: a sealed
+        segment's vectors never change. Call with the lock held."""
+        part = seg.partitions.get(name)
+        if part is None:
+            bar = progress_bar(total=100, desc=f"partitioning segment {seg.uid} "
+                               f"({seg.n:,} points)", enabled=self.config.progress)
+            with bar:
+                margin = self.config.recall_margin
+                part = Partition.build(
+                    seg.vectors[name][: seg.n], self.specs[name].metric, seed=self.config.seed,
+                    sqnorms=seg.sqnorms[name][: seg.n], tick=bar.update,
+                    target=min(1.0, self.config.target_recall + (
+                        PARTITION_MARGIN if margin is None else margin)))
+            seg.partitions[name] = part
+        return part
 
     def search_by_scores(self, name: str, score_fn, *, limit: int, offset: int = 0,
                          score_threshold=None, allowed=None) -> SearchOutcome:
@@ -496,7 +535,8 @@ class Collection:
                     gather = n_valid < GATHER_BELOW * seg.n or (
                         repeated and self._gather_fits(seg, n_valid))
                 plan = self._plan(seg, name, k, n_valid, options, timed, allowed,
-                                  gathered=gather and repeated)
+                                  gathered=gather and repeated,
+                                  copy_fits=repeated and self._gather_fits(seg, n_valid))
                 fallbacks, scored = 0, n_valid * len(q)
                 if plan.strategy == "exact":
                     if gather:
@@ -508,6 +548,12 @@ class Collection:
                                                   seg.sqnorms[name][: seg.n],
                                                   None if n_valid == seg.n else valid, k)
                     parts.append((pos, rows, scores))
+                elif plan.strategy == "partition":
+                    part = self.partition(seg, name)
+                    rows, scores, scored = part.topk(
+                        q, self.allowed_grouped(seg, name, allowed, part), k)
+                    parts.append((pos, rows, scores))
+                    self._add_to_tally(seg, "reads", name, allowed, len(q), scored)
                 elif plan.strategy != "skip":  # the segment's index
                     index = seg.indexes[name]
                     rows, scores, fallbacks, scored = index_topk(
@@ -516,7 +562,7 @@ class Collection:
                         if index.filterable else None)
                     parts.append((pos, rows, scores))
                     if allowed is not None:
-                        self._count_misses(seg, name, allowed, len(q), fallbacks)
+                        self._add_to_tally(seg, "misses", name, allowed, len(q), fallbacks)
                 if timed:
                     plan.candidates, plan.fallbacks = n_valid, fallbacks
                     plan.scored = 0 if plan.strategy == "skip" else scored
@@ -526,7 +572,8 @@ class Collection:
         return SearchOutcome(hits, segments, plans, name)
 
     def _plan(self, seg: Segment, name: str, k: int, n_valid: int, options: tuple,
-              fresh: bool, allowed: Allowed | None, gathered: bool) -> SegmentPlan:
+              fresh: bool, allowed: Allowed | None, gathered: bool,
+              copy_fits: bool) -> SegmentPlan:
         """The planner's plan for ``seg``, kept per segment version, config,
         index default effort and cost model (and, under a filter, whether
         post-filtering has failed it so far), so a repeated request reuses it.
@@ -536,18 +583,28 @@ class Collection:
         index = seg.indexes.get(name)
         effort = None if index is None or index.calibration is None else \
             index.calibration.default_search_k
-        misses = self._index_misses(seg, name, allowed)
-        key = ("plan", name, k, options, allowed, gathered, post_filter_fails(misses))
-        inputs = (self.config, effort, _planner.COSTS)
+        misses = self._tally(seg, "misses", name, allowed)
+        reads = self._tally(seg, "reads", name, allowed)
+        key = ("plan", name, k, options, allowed, gathered, copy_fits,
+               post_filter_fails(misses), reads_scale(reads))
+        inputs = (self.config, effort, _planner.COSTS, name in seg.partitions)
         hit = None if fresh else seg.allowed_cache.get(key)
         if hit is not None and hit[0] == seg.version and hit[2] == inputs:
             return hit[1]
         plan = plan_segment(seg, name, k, n_valid, exact=exact, hnsw_ef=hnsw_ef,
                             indexed_only=indexed_only, config=self.config, misses=misses,
-                            gathered=gathered)
+                            gathered=gathered, copy_fits=copy_fits, reads=reads)
         if not fresh:
             seg.allowed_cache[key] = (seg.version, plan, inputs)
         return plan
+
+
+_COPIES = ("gathered", "grouped")  # allowed_cache kinds that hold copies of matches
+
+
+def _copy_bytes(copy) -> int:
+    """Vector bytes of a kept copy (rows, vectors, sqnorms) or Grouped."""
+    return copy.vectors.nbytes if isinstance(copy, Grouped) else copy[1].nbytes
 
 
 class _PayloadOnly:

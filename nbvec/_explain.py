@@ -23,9 +23,9 @@ __all__ = ["Explanation", "explain_outcome"]
 
 class Explanation(list):
     """One dict per segment: uid, points, indexed, index (its kind), strategy
-    (exact, skip or the index kind), reason, cardinality (points the filter
-    allows), scored (query-point pairs scored exactly), fallbacks, returned
-    (hits in the final result), search_k (annoy) or ef (HNSW),
+    (exact, skip, partition or the index kind), reason, cardinality (points
+    the filter allows), scored (query-point pairs scored exactly), fallbacks,
+    returned (hits in the final result), search_k (annoy) or ef (HNSW),
     predicted_recall (the calibration's, at that effort), time_ms."""
 
     def to_pandas(self) -> pd.DataFrame:

@@ -40,6 +40,7 @@ class Segment:
         self.sqnorms = {name: np.empty(0, dtype=np.float32) for name in dims}
         self.payload = PayloadStore()
         self.indexes: dict = {}  # vector name -> index (sealed segments only)
+        self.partitions: dict = {}  # vector name -> Partition, built on demand (sealed only)
         self.sealed = False
         self.version = 0  # bumped by every change: caches key on (uid, version)
         self.deleted_count = 0

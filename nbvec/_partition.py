@@ -1,0 +1,310 @@
+"""A coarse k-means partition of a sealed segment (an inverted file, IVF):
+filtered search for matches that lie away from the query.
+
+A filter that selects whole regions of the vector space (a category, a
+tenant, a range over a cluster id) defeats the segment's index: the query's
+nearest candidates all fail the filter, and a filtered graph traversal
+loses recall far from the matches. An exact scan over the matches costs
+O(matches). A partition probe reads only the lists that may hold a top-k
+match: lists in order of a likely bound on their best score (the centroid's
+score plus ``reach`` times the list's spread seen from the query), until
+the next list's bound falls below the k-th best score found. A query near
+its matches stops after a few lists; one far from them reads more, as it
+must. ``reach`` is calibrated at build for the target recall.
+
+Built on demand, the first time the planner wants it for a segment, and
+kept for the segment's life (a sealed segment's vectors never change).
+
+>>> import numpy as np
+>>> from nbvec._distance import metric_for
+>>> rng = np.random.default_rng(0)
+>>> x = rng.normal(size=(2000, 8)).astype(np.float32)
+>>> part = Partition.build(x, metric_for("Euclid"), seed=0)
+>>> matches = part.group(np.arange(0, 2000, 2))  # a filter: the even rows
+>>> rows, scores, _ = part.topk(x[:1], matches, 3, reach=np.inf)  # every list: exact
+>>> rows[0].tolist() == [r for r in np.argsort(((x - x[0]) ** 2).sum(1)) if r % 2 == 0][:3]
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ._distance import Distance, Metric
+from ._search import _topk_from_keys
+
+__all__ = ["Partition", "Grouped", "n_lists_for"]
+
+ITERATIONS = 8  # Lloyd iterations on the sample: the list quality levels off after ~5
+SAMPLE_PER_LIST = 32  # training points per list
+ASSIGN_CHUNK = 8192  # rows per assignment product: (chunk, lists) floats stay in cache
+CALIBRATION_QUERIES = 100
+EXCLUDED_SHARES = (0.0, 0.1)  # calibration filters rule out the query's nearest lists
+REACHES = 1.5 * 1.1 ** np.arange(36)  # the calibration's grid: 1.5 to 42, 10% steps
+FIRST_LISTS = 16  # lists read before the bound is first checked
+GROWTH = 4  # each later round reads at most GROWTH x the lists read so far
+SORTED_LISTS = 256  # lists ranked by a partial sort first (all of them when more are read)
+SLICE_ROWS = 16  # matches per list from which lists are read in place
+
+
+def n_lists_for(n: int) -> int:
+    """Lists for ``n`` rows: ~4 sqrt(n) (faiss's guidance: 4-16 sqrt(n)),
+    at least 1 and at most n / 16 rows per list."""
+    return int(max(1, min(4 * np.sqrt(n), n / 16, 4096)))
+
+
+@dataclass
+class Grouped:
+    """A filter's matches grouped by list: ``rows`` (segment rows, list by
+    list), their ``vectors`` and ``sqnorms`` gathered in that order, and
+    ``starts``/``counts`` per list; ``holding``: the lists with matches,
+    with their ``centroids``, centroid square norms and ``spread``."""
+
+    rows: np.ndarray
+    vectors: np.ndarray
+    sqnorms: np.ndarray
+    starts: np.ndarray
+    counts: np.ndarray
+    holding: np.ndarray
+    centroids: np.ndarray
+    centroid_sqnorms: np.ndarray
+    spread: np.ndarray
+
+
+class Partition:
+    """Centroids, the list of every row of a segment's vectors, and each
+    list's spread (root mean square distance of its rows to the centroid).
+
+    ``reach``: how far above a list's centroid score its best row may lie,
+    in units of the list's spread projected on the query; calibrated at
+    build for ``target`` recall@10 under filters that rule out the query's
+    own neighbourhood (the case the partition serves).
+    """
+
+    def __init__(self, centroids: np.ndarray, lists: np.ndarray, spread: np.ndarray,
+                 metric: Metric, vectors, reach: float = np.inf):
+        self.centroids = centroids
+        self.centroid_sqnorms = np.einsum("ij,ij->i", centroids, centroids)
+        self.lists = lists
+        self.spread = spread
+        self.metric = metric
+        self.vectors = vectors
+        self.reach = reach
+
+    @staticmethod
+    def supports(metric: Metric) -> bool:
+        """Dot, Cosine and Euclid: a list's bound is a dot product's."""
+        return metric.distance is not Distance.MANHATTAN
+
+    @classmethod
+    def build(cls, vectors: np.ndarray, metric: Metric, *, seed: int = 0, sqnorms=None,
+              target: float = 0.97, tick=None) -> Partition:
+        """k-means (Lloyd, on a sample) over ``vectors``, every row assigned
+        to its nearest centroid, then ``reach`` calibrated for ``target``.
+        ``tick(units)`` reports progress, 100 units in all."""
+        tick = tick or (lambda units: None)
+        n = len(vectors)
+        n_lists = n_lists_for(n)
+        rng = np.random.default_rng(seed)
+        sample = vectors[np.sort(rng.choice(n, min(n, SAMPLE_PER_LIST * n_lists), replace=False))]
+        centroids = sample[rng.choice(len(sample), n_lists, replace=False)].copy()
+        for _ in range(ITERATIONS):
+            nearest = _nearest(sample, centroids)
+            sums = np.zeros_like(centroids)
+            np.add.at(sums, nearest, sample)
+            counts = np.bincount(nearest, minlength=n_lists)
+            filled = counts > 0  # an empty list keeps its centroid
+            centroids[filled] = sums[filled] / counts[filled, None]
+            tick(7)
+        lists = np.empty(n, dtype=np.int32)
+        squares = np.empty(n, dtype=np.float64)
+        for lo in range(0, n, ASSIGN_CHUNK):
+            chunk = vectors[lo : lo + ASSIGN_CHUNK]
+            lists[lo : lo + len(chunk)] = nearest = _nearest(chunk, centroids)
+            residual = chunk - centroids[nearest]
+            squares[lo : lo + len(chunk)] = np.einsum("ij,ij->i", residual, residual)
+        sizes = np.maximum(np.bincount(lists, minlength=n_lists), 1)
+        spread = np.sqrt(np.bincount(lists, weights=squares, minlength=n_lists) / sizes)
+        tick(24)
+        part = cls(centroids, lists, spread.astype(np.float32), metric, vectors)
+        part.reach = part.calibrate(rng, target, sqnorms)
+        tick(20)
+        return part
+
+    def group(self, rows: np.ndarray, sqnorms=None) -> Grouped:
+        """The segment rows ``rows`` (a filter's matches) grouped by list,
+        their vectors gathered in that order."""
+        rows = rows[np.argsort(self.lists[rows], kind="stable")]
+        counts = np.bincount(self.lists[rows], minlength=len(self.centroids))
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]])
+        vectors = self.vectors[rows]
+        sq = sqnorms[rows] if sqnorms is not None else np.einsum("ij,ij->i", vectors, vectors)
+        return self._grouped(rows, vectors, sq, starts, counts)
+
+    def _grouped(self, rows, vectors, sqnorms, starts, counts) -> Grouped:
+        held = np.flatnonzero(counts)
+        return Grouped(rows, vectors, sqnorms, starts, counts, held, self.centroids[held],
+                       self.centroid_sqnorms[held], self.spread[held])
+
+    def topk(self, queries: np.ndarray, matches: Grouped, k: int, reach: float | None = None):
+        """Top-k of each query among ``matches``: lists read in order of
+        their bound (centroid score + ``reach`` x spread), until the next
+        bound is below the k-th best score found; ``reach`` inf reads every
+        list (exact).
+
+        Returns (rows (m, k'), scores (m, k'), n_scored), k' = min(k, matches),
+        scores exact and best first."""
+        metric = self.metric
+        reach = self.reach if reach is None else reach
+        m, kk = len(queries), min(k, len(matches.rows))
+        out_rows = np.empty((m, kk), dtype=np.int64)
+        out_scores = np.empty((m, kk), dtype=np.float32)
+        if kk == 0:
+            return out_rows, out_scores, 0
+        bounds = self._bounds(queries, matches, reach)
+        scored = 0
+        for i in range(m):  # per query: each reads its own lists
+            q = queries[i : i + 1]
+            at, key = self._read(q[0], matches, bounds[i], kk)
+            best = at[_topk_from_keys(key[None], kk)[0]]
+            scores = metric.pair_scores(q, matches.vectors[best][None])[0]  # as exact_topk does
+            order = np.argsort(-metric.key(scores), kind="stable")
+            out_rows[i], out_scores[i] = matches.rows[best[order]], scores[order]
+            scored += len(at) + kk
+        return out_rows, out_scores, scored
+
+    def _bounds(self, queries, matches: Grouped, reach) -> np.ndarray:
+        """(m, holding lists) likely bounds on the best scan key (:meth:`_scan`)
+        of each list's rows: a row x = c + e scores q.c + q.e (less |x|^2 / 2
+        for Euclid), and q.e spreads as |q'| |e| / sqrt(d), q' = q (- c, Euclid)."""
+        dots = queries @ matches.centroids.T
+        q2 = np.einsum("ij,ij->i", queries, queries)[:, None]
+        if self.metric.distance is Distance.EUCLID:
+            c2 = matches.centroid_sqnorms[None, :]
+            key, length = dots - 0.5 * c2, np.sqrt(np.maximum(q2 - 2 * dots + c2, 0))
+        else:
+            key, length = dots, np.sqrt(q2)
+        if np.isinf(reach):
+            return key + np.inf * (length + 1)
+        return key + (reach / np.sqrt(self.centroids.shape[1])) * length * matches.spread[None, :]
+
+    def _read(self, q, matches: Grouped, bounds, k: int):
+        """(positions in ``matches``, scan keys) of the rows a query reads:
+        lists by their ``bounds``, best first, FIRST_LISTS of them and enough
+        for k rows, then, round by round, the lists whose bound beats the
+        k-th best key so far (at most GROWTH x as many as read so far)."""
+        order = _best_first(bounds, SORTED_LISTS)
+        lists, bound = matches.holding[order], bounds[order]
+        counts = matches.counts[lists]
+        done = max(FIRST_LISTS, int(np.searchsorted(np.cumsum(counts), k)) + 1)
+        positions, keys = [], []
+        start, best = 0, None
+        while True:
+            if done > len(order) < len(bounds):  # past the partial sort: rank the rest
+                rest = np.ones(len(bounds), dtype=bool)
+                rest[order] = False
+                rest = np.flatnonzero(rest)
+                order = np.concatenate([order, rest[_best_first(bounds[rest], len(rest))]])
+                lists, bound = matches.holding[order], bounds[order]
+                counts = matches.counts[lists]
+            at = _ranges(matches.starts[lists[start:done]], counts[start:done])
+            key = self._scan(q, matches, matches.starts[lists[start:done]], counts[start:done],
+                             at)
+            positions.append(at)
+            keys.append(key)
+            best = key if best is None else np.concatenate([best, key])
+            if len(best) > k:
+                best = best[np.argpartition(best, len(best) - k)[len(best) - k :]]
+            if done >= len(bounds):
+                break
+            kth = best.min() if len(best) >= k else -np.inf
+            beating = done + int(np.searchsorted(-bound[done:], -kth, side="left"))
+            if beating == len(order) < len(bounds):  # perhaps more beyond the partial sort
+                beating = len(bounds)
+            if beating <= done:
+                break
+            start, done = done, min(beating, GROWTH * done)
+        return np.concatenate(positions), np.concatenate(keys)
+
+    def _scan(self, q, matches: Grouped, starts, counts, at) -> np.ndarray:
+        """Scan keys (a ranking, higher is better, not the score) of the
+        matches at positions ``at`` (lists ``starts``/``counts``) for query
+        ``q``: q.x, less |x|^2 / 2 for Euclid. Full lists are read in place,
+        a matrix-vector product per list: a row gather moves every vector
+        twice, and the scan is memory-bound."""
+        if len(at) < SLICE_ROWS * len(starts):
+            key = matches.vectors[at] @ q
+        else:
+            vectors = matches.vectors
+            key = np.concatenate([vectors[s : s + c] @ q for s, c in
+                                  zip(starts.tolist(), counts.tolist(), strict=True)])
+        if self.metric.distance is Distance.EUCLID:
+            key -= 0.5 * matches.sqnorms[at]
+        return key
+
+    def calibrate(self, rng, target: float, sqnorms=None) -> float:
+        """The smallest ``reach`` on the grid whose mean recall@10 reaches
+        ``target`` for sample rows as queries under each of the calibration
+        filters: rows of the query's own list and of its nearest lists ruled
+        out (none, and 10% of the lists)."""
+        n, n_lists = len(self.vectors), len(self.centroids)
+        if n_lists <= 2 or n <= 100:
+            return np.inf
+        metric = self.metric
+        picked = rng.choice(n, min(CALIBRATION_QUERIES, n), replace=False)
+        queries = self.vectors[picked]
+        every = self.group(np.arange(n), sqnorms)
+        near = every.holding[np.argsort(-self._bounds(queries, every, 0.0), axis=1)]
+        key = metric.key(metric.scores(queries, self.vectors, sqnorms))
+        key[np.arange(len(picked)), picked] = -np.inf  # a query is not its own neighbour
+        filters = []
+        for share in EXCLUDED_SHARES:
+            ruled_out = np.zeros((len(picked), n_lists), dtype=bool)
+            np.put_along_axis(ruled_out, near[:, : int(share * n_lists)], True, axis=1)
+            ruled_out[np.arange(len(picked)), self.lists[picked]] = True  # its own list
+            filters.append(self._recall_check(queries, key, ruled_out, every))
+        lo, hi = 0, len(REACHES)  # bisect the grid: REACHES[hi] reaches the target
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if all(check(REACHES[mid]) >= target for check in filters):
+                hi = mid
+            else:
+                lo = mid + 1
+        return float(REACHES[hi]) if hi < len(REACHES) else np.inf
+
+    def _recall_check(self, queries, key, ruled_out, every: Grouped, k: int = 10):
+        """reach -> mean recall@k, each query under its own filter: every row
+        but those of its ``ruled_out`` lists (``every``: all rows grouped)."""
+        masked = np.where(ruled_out[:, self.lists], -np.inf, key)
+        truth = np.argpartition(-masked, k, axis=1)[:, :k]
+        views = [self._grouped(every.rows, every.vectors, every.sqnorms, every.starts,
+                               np.where(out, 0, every.counts)) for out in ruled_out]
+
+        def recall(reach):
+            return float(np.mean([np.isin(self.topk(q[None], g, k, reach)[0][0], t).mean()
+                                  for q, g, t in zip(queries, views, truth, strict=True)]))
+
+        return recall
+
+
+def _nearest(points: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """The nearest centroid (Euclidean) of each point."""
+    half = 0.5 * np.einsum("ij,ij->i", centroids, centroids)
+    return np.argmax(points @ centroids.T - half, axis=1).astype(np.int32)
+
+
+def _best_first(values: np.ndarray, top: int) -> np.ndarray:
+    """Positions of the ``top`` largest ``values``, largest first."""
+    if top < len(values):
+        part = np.argpartition(-values, top)[:top]
+        return part[np.argsort(-values[part], kind="stable")]
+    return np.argsort(-values, kind="stable")
+
+
+def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
+    """Concatenated ranges [start, start + count) without a Python loop."""
+    total = int(counts.sum())
+    shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    return shift + np.arange(total)

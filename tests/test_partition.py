@@ -1,0 +1,256 @@
+"""The k-means partition (nbvec._partition) and the planner's use of it for
+filters whose matches lie away from the queries: exact when every list is
+read, recall against numpy brute force at the calibrated reach, fewer rows
+read than the matches, and the planner's choice end to end."""
+
+import numpy as np
+import pytest
+
+from conftest import Clusters, brute_force, recall_at
+from nbvec import VectorFrame
+from nbvec._distance import metric_for
+from nbvec._partition import Partition, _ranges, n_lists_for
+from nbvec._search import exact_topk
+
+D = 32
+DISTANCES = ["Cosine", "Dot", "Euclid"]
+# exact scans look dear, so the planner tries the index (and learns its misses)
+OPTIONS = dict(indexing_threshold=1000, full_scan_threshold=10, progress=False, n_jobs=1)
+
+
+N, N_CLUSTERS, SELECTED = 10_000, 500, 150  # the filter: the first 150 clusters (30%)
+
+
+@pytest.fixture(scope="module")
+def world():
+    """Many small clusters (as the benchmark's), queries in clusters the
+    filter leaves out: the top-10 matches spread over several other
+    clusters, so reading only the lists nearest the query misses some."""
+    rng = np.random.default_rng(1)
+    centres = rng.normal(size=(N_CLUSTERS, D)).astype(np.float32)
+    labels = rng.integers(0, N_CLUSTERS, N)
+    x = centres[labels] + 0.6 * rng.normal(size=(N, D)).astype(np.float32)
+    away = rng.integers(SELECTED, N_CLUSTERS, 60)
+    queries = centres[away] + 0.6 * rng.normal(size=(60, D)).astype(np.float32)
+    return x, labels, queries
+
+
+@pytest.fixture(scope="module", params=DISTANCES)
+def built(request, world):
+    x, _, _ = world
+    metric = metric_for(request.param)
+    stored = metric.prepare(x)
+    sq = np.einsum("ij,ij->i", stored, stored)
+    return request.param, metric, stored, Partition.build(stored, metric, seed=3, sqnorms=sq)
+
+
+def test_ranges_concatenate_each_range():
+    starts, counts = np.array([5, 0, 9, 2]), np.array([2, 0, 3, 1])
+    want = [i for s, c in zip(starts, counts) for i in range(s, s + c)]
+    assert _ranges(starts, counts).tolist() == want
+
+
+def test_list_count_grows_as_the_square_root():
+    assert [n_lists_for(n) for n in (10, 1000, 10_000, 100_000)] == [1, 62, 400, 1264]
+
+
+def test_every_row_sits_in_its_nearest_list(built):
+    _, _, stored, part = built
+    d2 = ((stored[:, None, :] - part.centroids[None]) ** 2).sum(-1)
+    assert np.allclose(d2[np.arange(len(stored)), part.lists], d2.min(1), rtol=1e-4, atol=1e-3)
+    assert part.spread.shape == (len(part.centroids),) and (part.spread >= 0).all()
+
+
+@pytest.mark.parametrize("k", [1, 10, 500])
+def test_reading_every_list_is_exact(built, world, k):
+    """reach = inf reads every list: the same rows and scores as the exact
+    kernel over the matches (the odd rows)."""
+    _, metric, stored, part = built
+    _, _, queries = world
+    rows = np.arange(1, len(stored), 2)
+    q = metric.prepare(queries[:5])
+    got_rows, got_scores, scored = part.topk(q, part.group(rows), k, reach=np.inf)
+    pos, want_scores = exact_topk(metric, q, stored[rows], None, None, k)
+    np.testing.assert_array_equal(got_rows, rows[pos])
+    np.testing.assert_allclose(got_scores, want_scores, rtol=1e-6, atol=1e-6)
+    assert scored == 5 * (len(rows) + min(k, len(rows)))
+
+
+def test_batch_equals_one_query_at_a_time(built, world):
+    _, metric, stored, part = built
+    matches = part.group(np.flatnonzero(world[1] < 3))
+    q = metric.prepare(world[2][:8])
+    rows, scores, _ = part.topk(q, matches, 10)
+    for i in range(len(q)):
+        one_rows, one_scores, _ = part.topk(q[i : i + 1], matches, 10)
+        assert rows[i].tolist() == one_rows[0].tolist()
+        assert scores[i].tolist() == one_scores[0].tolist()
+
+
+def test_calibrated_reach_finds_matches_away_from_the_query(built, world):
+    """Whole clusters selected, queries elsewhere: recall@10 >= 0.95 against
+    numpy brute force over the matches, reading fewer rows than them."""
+    distance, metric, stored, part = built
+    x, labels, queries = world
+    rows = np.flatnonzero(labels < SELECTED)
+    assert np.isfinite(part.reach)
+    got, scores, scored = part.topk(metric.prepare(queries), part.group(rows), 10)
+    match = {int(i): x[i] for i in rows}
+    recalls = []
+    for q, found, found_scores in zip(queries, got, scores):
+        ids, want = brute_force(distance, match, q, 10)
+        recalls.append(recall_at(found.tolist(), ids, 10))
+        exact = dict(zip(ids, want))
+        for i, s in zip(found.tolist(), found_scores):  # every score is exact
+            if i in exact:
+                np.testing.assert_allclose(s, exact[i], rtol=1e-4, atol=1e-4)
+    assert np.mean(recalls) >= 0.95, np.mean(recalls)
+    assert scored < 0.8 * len(queries) * len(rows)
+
+
+def test_the_reach_matters(built, world):
+    """Reading just the lists nearest the query (a small reach) misses
+    matches the calibrated reach finds: the calibration is not idle."""
+    _, metric, stored, part = built
+    x, labels, queries = world
+    rows = np.flatnonzero(labels < SELECTED)
+    matches, q = part.group(rows), metric.prepare(queries)
+    truth = rows[exact_topk(metric, q, stored[rows], None, None, 10)[0]]
+
+    def recall(reach):
+        got = part.topk(q, matches, 10, reach)[0]
+        return np.mean([np.isin(g, t).mean() for g, t in zip(got, truth)])
+
+    assert recall(0.3) < 0.93 and recall(None) >= 0.95
+
+
+def test_fewer_matches_than_k_returns_them_all(built):
+    _, metric, stored, part = built
+    rows = np.array([3, 1000, 4321])
+    got, scores, _ = part.topk(stored[:2], part.group(rows), 10)
+    assert got.shape == (2, 3) and all(set(r) == {3, 1000, 4321} for r in got.tolist())
+    got, scores, _ = part.topk(stored[:2], part.group(np.array([], dtype=np.int64)), 10)
+    assert got.shape == (2, 0) and scores.shape == (2, 0)
+
+
+def test_build_is_deterministic_for_a_seed(world):
+    metric = metric_for("Cosine")
+    stored = metric.prepare(world[0][:3000])
+    a, b = (Partition.build(stored, metric, seed=5) for _ in range(2))
+    np.testing.assert_array_equal(a.centroids, b.centroids)
+    assert a.lists.tolist() == b.lists.tolist() and a.reach == b.reach
+
+
+def test_manhattan_is_not_supported():
+    assert not Partition.supports(metric_for("Manhattan"))
+    assert all(Partition.supports(metric_for(d)) for d in DISTANCES)
+
+
+# -- the planner, end to end ---------------------------------------------------------
+def _frame(world, distance="Cosine", **options):
+    x, labels, _ = world
+    vf = VectorFrame(D, distance, **{**OPTIONS, **options})
+    vf.upsert(np.arange(len(x)), x, payload=[{"cluster": int(c)} for c in labels.tolist()])
+    return vf
+
+
+def _sealed_plan(vf, queries, **kwargs):
+    plans = vf.explain(queries, limit=10, **kwargs).to_pandas()
+    return plans.loc[plans["points"].idxmax()]  # the sealed segment
+
+
+@pytest.fixture
+def exact_looks_dear(monkeypatch):
+    """An exact scan costs more than a probe by the cost model, as on a big
+    segment (here 10,000 points, where the two are close)."""
+    import nbvec._planner
+    from nbvec._costs import CostModel
+
+    monkeypatch.setattr(nbvec._planner, "COSTS", CostModel(exact_per_float=1e-6))
+
+
+def _learn_misses(vf, where):
+    """Record that the index left 4 of 4 queries under ``where`` short, as
+    the index does itself when the matches lie away (Cosine here; with Dot
+    or Euclid on this data, the traversal fallback catches them instead)."""
+    engine = vf._engine
+    allowed = vf._allowed(None, where, None, None)
+    for seg in engine.segments:
+        if seg.indexes:
+            engine._add_to_tally(seg, "misses", "", allowed, 4, 4)
+
+
+@pytest.mark.parametrize("distance", DISTANCES)
+def test_planner_probes_a_partition_for_matches_away(world, exact_looks_dear, distance):
+    """Once the index has left queries short under a filter, the planner
+    builds the partition and probes it; recall against brute force, every
+    hit a match, and one partition kept across searches."""
+    x, labels, queries = world
+    vf = _frame(world, distance)
+    where = "cluster < 150"
+    if distance == "Cosine":
+        vf.search(queries[:4], where=where, limit=10)  # the index misses: learnt
+    else:
+        _learn_misses(vf, where)
+        vf.search(queries[0], where=where, limit=10)  # seen once: a copy of the matches pays
+    plan = _sealed_plan(vf, queries[4:8], where=where)
+    assert plan["strategy"] == "partition" and "away from the queries" in plan["reason"]
+    seg = max(vf._engine.segments, key=lambda s: s.n)
+    part = seg.partitions[""]
+    results = vf.search(queries, where=where, limit=10)
+    match = {int(i): x[i] for i in np.flatnonzero(labels < SELECTED)}
+    recalls = [recall_at(r.ids, brute_force(distance, match, q, 10)[0], 10)
+               for q, r in zip(queries, results)]
+    assert all(set(r.ids) <= set(match) for r in results)
+    assert np.mean(recalls) >= 0.95, np.mean(recalls)
+    assert seg.partitions[""] is part
+    assert plan["scored"] < 4 * (len(match) + 10)  # fewer rows read than the matches
+
+
+def test_writes_keep_the_partition_and_refresh_the_matches(world, exact_looks_dear):
+    """A deleted match disappears, a payload change moves a point into the
+    filter; the partition (over the segment's vectors) stays."""
+    x, labels, queries = world
+    vf = _frame(world)
+    where = "cluster < 150"
+    vf.search(queries[:4], where=where, limit=10)
+    first = vf.search(queries[4], where=where, limit=10)
+    seg = max(vf._engine.segments, key=lambda s: s.n)
+    part = seg.partitions[""]
+    vf.delete([first.ids[0]])
+    outsider = int(np.flatnonzero(labels >= 3)[0])
+    vf.set_payload({"cluster": 0}, ids=[outsider])
+    vf.search(queries[:4], where=where, limit=10)  # a new version: the misses learnt again
+    after = vf.search(queries[4], where=where, limit=10)
+    now = set(np.flatnonzero(labels < SELECTED).tolist()) - {first.ids[0]} | {outsider}
+    assert first.ids[0] not in after.ids and set(after.ids) <= now
+    assert _sealed_plan(vf, queries[5:6], where=where)["strategy"] == "partition"
+    assert seg.partitions[""] is part
+    hit = vf.search(x[outsider], where=where, limit=1, exact=False)
+    assert hit.ids == [outsider]
+
+
+def test_probe_that_reads_too_much_goes_exact(world, exact_looks_dear, monkeypatch):
+    """The rows a probe reads are measured per filter: when they cost more
+    than the exact scan, the planner goes exact over the matches."""
+    import nbvec._planner
+
+    x, labels, queries = world
+    vf = _frame(world)
+    where = "cluster < 150"
+    vf.search(queries[:4], where=where, limit=10)
+    vf.search(queries[4:6], where=where, limit=10)
+    assert _sealed_plan(vf, queries[6:7], where=where)["strategy"] == "partition"
+    from nbvec._costs import CostModel
+    monkeypatch.setattr(nbvec._planner, "COSTS", CostModel(exact_per_float=1e-6,
+                                                         scan_per_float=1e-3))
+    plan = _sealed_plan(vf, queries[6:7], where=where)
+    assert plan["strategy"] == "exact" and "partition probe read" in plan["reason"]
+
+
+def test_manhattan_segments_stay_exact(world, exact_looks_dear):
+    vf = _frame(world, "Manhattan")
+    where = "cluster < 150"
+    vf.search(world[2][:4], where=where, limit=10)
+    assert _sealed_plan(vf, world[2][4:6], where=where)["strategy"] in ("exact", "annoy")
+    assert not any(s.partitions for s in vf._engine.segments)
