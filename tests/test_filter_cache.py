@@ -5,11 +5,13 @@ and version, and freed with their segments."""
 from __future__ import annotations
 
 import gc
+import sys
 
 import numpy as np
 import pytest
 
 from nbvec import VectorFrame
+from nbvec._errors import InvalidFilter
 from nbvec._filter import _rowset, compile_filter, segment_mask
 
 
@@ -174,3 +176,33 @@ def test_many_distinct_filters_keep_the_cache_bounded():
         vf.search([1, 0], where="n < @bound", params={"bound": bound % 50 + 0.5 * (bound // 50)})
     seg = next(s for s in vf._engine.segments if s.n)
     assert len(seg.allowed_cache) <= ALLOWED_CACHE_ENTRIES + 8
+
+
+def test_where_queries_compile_once_per_text_and_values():
+    """The same query text with the same @values returns the compiled tree
+    kept from before; a changed value, or the same value of another type
+    (True vs 1, 1 vs 1.0), or an edited list compiles afresh."""
+    from nbvec._filter._where import parse_where
+
+    first = parse_where("a == @v and b in @xs", params={"v": 1, "xs": [1, 2]})
+    assert parse_where("a == @v and b in @xs", params={"v": 1, "xs": [1, 2]}) is first
+    for v, xs in ((True, [1, 2]), (1.0, [1, 2]), (2, [1, 2]), (1, [1, 3]), (1, [True, 2])):
+        other = parse_where("a == @v and b in @xs", params={"v": v, "xs": xs})
+        assert other is not first
+        assert other == parse_where(f"a == {v!r} and b in {xs!r}")
+    xs = [1, 2]
+    assert parse_where("b in @xs", frame=sys._getframe()) == parse_where("b in [1, 2]")
+    xs.append(5)  # the caller's list, edited in place: read again
+    assert parse_where("b in @xs", frame=sys._getframe()) == parse_where("b in [1, 2, 5]")
+
+
+def test_where_memo_still_raises_for_bad_values():
+    from nbvec._filter._where import parse_where
+
+    with pytest.raises(InvalidFilter, match="@missing is not defined"):
+        parse_where("a == @missing")
+    with pytest.raises(InvalidFilter, match="NaN"):
+        parse_where("a == @v", params={"v": float("nan")})
+    parse_where("a == @v", params={"v": 1})
+    with pytest.raises(InvalidFilter, match="nested list"):
+        parse_where("a in @v", params={"v": [[1]]})

@@ -5,8 +5,8 @@ read than the matches, and the planner's choice end to end."""
 
 import numpy as np
 import pytest
+from conftest import brute_force, recall_at
 
-from conftest import Clusters, brute_force, recall_at
 from nbvec import VectorFrame
 from nbvec._distance import metric_for
 from nbvec._partition import Partition, _ranges, n_lists_for

@@ -30,6 +30,10 @@ What comparisons mean (Qdrant's rules, read the pandas way):
   bounds); ``year >= 1990 and year < 2000`` is two, each of which any
   element of an array may meet.
 
+A compiled query is remembered by its text and the values (with their
+types) of its ``@names``, so a notebook loop over one query string parses
+it once; a changed value compiles again.
+
 >>> parse_where("country == 'Australia' and 1990 <= year < 2000")
 And(conditions=(Match(path='country', value='Australia'), Range(path='year', gt=None, gte=1990.0, lt=2000.0, lte=None)))
 >>> parse_where("`meta.lang` in @langs", params={"langs": ["en", "de"]})
@@ -46,6 +50,7 @@ import ast
 import datetime as _dt
 import math
 import re
+import threading
 from collections.abc import Mapping
 
 from .._errors import InvalidFilter
@@ -89,6 +94,9 @@ _OP_TEXT = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: "
             ast.In: "in", ast.NotIn: "not in", ast.Is: "is", ast.IsNot: "is not"}
 _IDENT = re.compile(r"[^\W\d]\w*")
 _MISSING = object()
+MEMO_SIZE = 256  # compiled queries remembered, by text and @variable values
+_memo: dict = {}
+_memo_lock = threading.Lock()
 
 
 def parse_where(query: str, params: Mapping | None = None, frame=None) -> Condition:
@@ -104,6 +112,21 @@ def parse_where(query: str, params: Mapping | None = None, frame=None) -> Condit
     if len(query) > _MAX_LENGTH:
         raise InvalidFilter(f"where: the query is longer than {_MAX_LENGTH:,} characters")
     reader = _Reader(query, params, frame)
+    key = reader.memo_key()
+    hit = _memo.get(key) if key is not None else None
+    if hit is not None:
+        return hit
+    condition = _read(reader)
+    if key is not None:
+        with _memo_lock:
+            while len(_memo) >= MEMO_SIZE:  # the oldest makes room
+                _memo.pop(next(iter(_memo)), None)
+            _memo[key] = condition
+    return condition
+
+
+def _read(reader: _Reader) -> Condition:
+    query = reader.query
     try:
         # parenthesized: leading spaces and line breaks are fine, as in pandas
         tree = ast.parse(f"(\n{reader.source}\n)", mode="eval")
@@ -288,8 +311,20 @@ class _Reader:
             return v
         raise self.reject(node, f"a {type(v).__name__} literal")
 
+    def memo_key(self) -> tuple | None:
+        """(query, every @variable's value, typed) for the memo of compiled
+        queries: the same text with the same values compiles the same; None
+        when a value cannot be read (the parse says why)."""
+        try:
+            return self.query, tuple(_typed(self.lookup(name)) for name in self.refs.values())
+        except (InvalidFilter, TypeError):
+            return None
+
     def resolve(self, node):
-        name = self.refs[node.id]
+        return self.lookup(self.refs[node.id])
+
+    def lookup(self, name: str):
+        """The value of ``@name``: from params, else the caller's locals, then globals."""
         value = _MISSING
         if self.params is not None and name in self.params:
             value = self.params[name]
@@ -325,6 +360,13 @@ class _Reader:
         if op is ast.Eq:
             return _equals(path, value, self, whole)
         return _order(path, _RANGE_OPS[op], value, self, whole)
+
+
+def _typed(value):
+    """A hashable key of a resolved value that tells True from 1 and 1 from 1.0."""
+    if isinstance(value, list):
+        return tuple(_typed(v) for v in value)
+    return type(value), value
 
 
 def _merge_bounds(parts: list) -> list:
