@@ -227,7 +227,10 @@ def merge_hits(metric: Metric, parts, m: int, k: int, score_threshold=None, offs
     only = None
     if len(parts) == 1:  # one segment: already ordered, nothing to merge
         only, rows, scores = parts[0]
-        seg = np.where(rows >= 0, only, -1)
+        if m == 1 and (rows.size == 0 or rows[0, -1] >= 0):  # one full answer: -1 pads at the end
+            seg = np.full(rows.shape, only)
+        else:
+            seg = np.where(rows >= 0, only, -1)
     else:
         seg = np.concatenate([np.where(r >= 0, p, -1) for p, r, _ in parts], axis=1)
         rows = np.concatenate([r for _, r, _ in parts], axis=1)
