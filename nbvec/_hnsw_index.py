@@ -16,7 +16,9 @@ target, the segment is marked for exact scans.
 
 Distances: Cosine (stored normalized) and Dot use inner product, Euclid
 squared L2; hnswlib has no Manhattan (``supports`` says so and the
-optimizer builds annoy there). Builds use ``n_jobs`` threads: one thread
+optimizer builds annoy there). The graph's distances are turned into
+Qdrant's scores (``query_scored``) for Cosine and Euclid, where they are as
+precise as re-scoring the stored vectors; Dot's are re-scored. Builds use ``n_jobs`` threads: one thread
 gives the same graph for the same seed; several threads are faster but the
 graph depends on their timing.
 
