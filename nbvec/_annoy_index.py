@@ -87,6 +87,11 @@ class AnnoySegmentIndex:
             return np.array(found, dtype=np.int64)
         return padded(found, n)
 
+    def query_scored(self, queries: np.ndarray, n: int, search_k: int | None = None):
+        """(rows, None): annoy's distances are not Qdrant's scores (angular is
+        sqrt(2 - 2 cos), and float32-rounded): its candidates are re-scored."""
+        return self.query(queries, n, search_k), None
+
     def size_bytes(self) -> int:
         """Approximate memory of the forest (annoy stores ~ items*(d+ overhead) + trees)."""
         return int(self.n_items * (self.dim * 4 + 16) * (1 + self.n_trees / max(self.dim, 1) / 2))

@@ -15,6 +15,7 @@ array([[5.]], dtype=float32)
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -31,9 +32,11 @@ _MANHATTAN_CHUNK_FLOATS = 4_000_000  # bound the (m, chunk, d) temporary
 def normalize_rows(x: np.ndarray) -> np.ndarray:
     """Rows divided by their L2 norm; zero rows stay zero. Returns float32."""
     x = np.asarray(x, dtype=np.float32)
-    norms = np.sqrt(np.einsum("ij,ij->i", x, x))
-    if len(norms) == 1:  # one query: a scalar divide, the same float32 result
-        return x / (norms[0] or np.float32(_EPS))
+    squares = np.einsum("ij,ij->i", x, x)
+    if len(squares) == 1:  # one query: scalars, the same float32 result (the float64
+        # root of a float32, rounded to float32, is its float32 root: no double rounding)
+        return x / (np.float32(math.sqrt(squares[0])) or np.float32(_EPS))
+    norms = np.sqrt(squares)
     if not norms.all():
         norms[norms == 0] = _EPS
     return x / norms[:, None]

@@ -622,6 +622,8 @@ class VectorFrame:
 
     def _allowed(self, filter, where, params, frame, exclude_ids=()) -> Allowed | None:
         """What a request may return (filter, excluded ids); None for everything."""
+        if filter is None and where is None and not exclude_ids:
+            return None
         cond = self._condition(filter, where, params, frame)
         if cond is None and not exclude_ids:
             return None

@@ -76,7 +76,8 @@ class HitTable:
 
     def __init__(self, hits, segments, pick, names, vector_names):
         m, width = hits.seg.shape
-        if width == 0 or bool((hits.seg[:, -1] >= 0).all()):  # every query answered in full
+        # every query answered in full (empty slots come last: the last column tells)
+        if width == 0 or (hits.seg[0, -1] >= 0 if m == 1 else hits.seg[:, -1].min() >= 0):
             seg_of, rows_of = hits.seg.ravel(), hits.rows.ravel()
             self.scores = hits.scores.ravel()
             self.starts = list(range(0, m * width + 1, width)) if width else [0] * (m + 1)

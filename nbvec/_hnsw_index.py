@@ -16,7 +16,9 @@ target, the segment is marked for exact scans.
 
 Distances: Cosine (stored normalized) and Dot use inner product, Euclid
 squared L2; hnswlib has no Manhattan (``supports`` says so and the
-optimizer builds annoy there). Builds use ``n_jobs`` threads: one thread
+optimizer builds annoy there). The graph's distances are turned into
+Qdrant's scores (``query_scored``) for Cosine and Euclid, where they are as
+precise as re-scoring the stored vectors; Dot's are re-scored. Builds use ``n_jobs`` threads: one thread
 gives the same graph for the same seed; several threads are faster but the
 graph depends on their timing.
 
@@ -44,6 +46,13 @@ from .models import Distance
 __all__ = ["HnswSegmentIndex"]
 
 _SPACES = {Distance.COSINE: "ip", Distance.DOT: "ip", Distance.EUCLID: "l2"}
+# The graph's float32 distance -> Qdrant's score, for the distances where it is
+# as precise as re-scoring the stored vectors (Qdrant too returns its index's
+# float32 scores): Cosine's unit vectors give 1 - dot, |dot| <= 1, so 1 - d
+# rounds within ~6e-8 (the dot's own float32 error is ~1e-7 either way);
+# Euclid's squared L2 is summed from differences, as a re-score does. Dot is
+# left out: its scores have any scale, and 1 - d would drop the digits of small ones.
+_SCORES = {Distance.COSINE: lambda d: 1 - d, Distance.EUCLID: np.sqrt}
 _EF_GROWTH = 1.4  # calibration grid: ef = k, 1.4k, 2k, 2.7k, ...
 _CHUNKS = 20  # progress steps of a build
 
@@ -131,19 +140,37 @@ class HnswSegmentIndex:
         the graph is then traversed for the n nearest *allowed* rows
         (hnswlib's filter: every node is still a stepping stone, only allowed
         ones become results), on one thread, as the callable is Python."""
+        return self._search(queries, n, ef, allowed)[0]
+
+    def query_scored(self, queries: np.ndarray, n: int, ef: int | None = None):
+        """(rows, scores): :meth:`query`'s candidates with the graph's own
+        float32 scores, best first; scores None where they would be less
+        precise than a re-score (Dot) or some query came back short."""
+        rows, distances = self._search(queries, n, ef, None)
+        to_score = _SCORES.get(self.metric.distance)
+        if distances is None or to_score is None:
+            return rows, None
+        return rows, to_score(distances)
+
+    def _search(self, queries, n, ef, allowed):
+        """(rows, distances); distances None when a query came back short."""
         n = min(n, self.n_items)
         if n == 0:
-            return np.full((len(queries), 0), -1, dtype=np.int64)
+            return np.full((len(queries), 0), -1, dtype=np.int64), None
         ef = max(int(ef or n), n)
         if ef != self._ef:
             self.graph.set_ef(ef)
             self._ef = ef
-        options = {} if allowed is None else {"filter": allowed, "num_threads": 1}
         try:
-            labels, _ = self.graph.knn_query(queries, n, **options)
+            if allowed is None:
+                labels, distances = self.graph.knn_query(queries, n)
+            else:
+                labels, distances = self.graph.knn_query(queries, n, filter=allowed,
+                                                         num_threads=1)
         except RuntimeError:  # some query found fewer than n: answer them one by one
-            return self._query_each(queries, n, options)
-        return labels.view(np.int64)
+            options = {} if allowed is None else {"filter": allowed, "num_threads": 1}
+            return self._query_each(queries, n, options), None
+        return labels.view(np.int64), distances
 
     def _query_each(self, queries, n, options) -> np.ndarray:
         out = np.full((len(queries), n), -1, dtype=np.int64)

@@ -3,6 +3,8 @@ optimizer builds, and what a stored segment's metadata ("kind") loads back.
 
 Every kind has the same interface: ``create(vectors, rows, metric, config,
 tick)`` (build + calibrate), ``query(queries, n, effort) -> (m, n) rows``,
+``query_scored(queries, n, effort) -> (rows, scores or None)`` (the index's
+own scores where they are as precise as a re-score),
 ``effort_for(k, hnsw_ef)``, ``cost(costs, effort, k, d)``, ``calibration``,
 ``n_items``, ``describe()``, ``size_bytes()``, ``save_files`` / ``load_files``.
 

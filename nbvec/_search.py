@@ -117,8 +117,10 @@ def traverse_effort(effort: int, share: float) -> int:
 def index_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: int,
                effort: int, n_valid: int | None = None, allowed=None):
     """Top-k through a segment ``index`` (annoy or HNSW) at ``effort``,
-    post-filtered by ``valid``, every score re-computed exactly from the
-    stored vectors.
+    post-filtered by ``valid``. With every item valid, the scores are the
+    index's own where it gives them as precisely as a re-score (HNSW on
+    Cosine and Euclid: ``query_scored``); otherwise every score is
+    re-computed exactly from the stored vectors.
 
     A query whose candidates pass ``valid`` at about the valid share of the
     segment but still fall short of k (a random filter's bad luck) searches
@@ -141,8 +143,10 @@ def index_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: in
     if kk == 0:
         return (np.full((m, 0), -1, dtype=np.int64), np.full((m, 0), np.nan, np.float32), 0, 0)
     if n_valid == index.n_items:  # every candidate is valid
-        rows, scores, scored = _rescored(metric, index.query(queries, kk, effort), queries,
-                                         vectors, valid, kk, n_valid)
+        cand, scores = index.query_scored(queries, kk, effort)
+        if scores is not None:  # the index's own, as precise as a re-score
+            return cand, scores, 0, 0
+        rows, scores, scored = _rescored(metric, cand, queries, vectors, valid, kk, n_valid)
         return rows, scores, 0, scored
     want, widened = index_plan(kk, n_valid, index.n_items, effort)
     cand = index.query(queries, want, widened)
@@ -223,7 +227,10 @@ def merge_hits(metric: Metric, parts, m: int, k: int, score_threshold=None, offs
     only = None
     if len(parts) == 1:  # one segment: already ordered, nothing to merge
         only, rows, scores = parts[0]
-        seg = np.where(rows >= 0, only, -1)
+        if m == 1 and (rows.size == 0 or rows[0, -1] >= 0):  # one full answer: -1 pads at the end
+            seg = np.full(rows.shape, only)
+        else:
+            seg = np.where(rows >= 0, only, -1)
     else:
         seg = np.concatenate([np.where(r >= 0, p, -1) for p, r, _ in parts], axis=1)
         rows = np.concatenate([r for _, r, _ in parts], axis=1)

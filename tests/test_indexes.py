@@ -72,10 +72,39 @@ def test_labels_are_segment_rows(points):
     assert np.isin(found, rows).all()
 
 
+@pytest.mark.parametrize("distance", ["Cosine", "Euclid", "Dot"])
+def test_scored_query_gives_the_graphs_scores_where_as_precise(points, distance):
+    """query_scored: query's candidates, best first, with the graph's own
+    float32 scores for Cosine and Euclid, as close to the float64 scores as
+    a float32 re-score is; for Dot none (its scores are re-computed); one
+    query alone gets the same bits as in a batch."""
+    x, queries = points
+    metric = metric_for(distance)
+    x, queries = metric.prepare(x), metric.prepare(queries[:40])
+    idx = HnswSegmentIndex.build(x, np.arange(len(x)), metric, seed=0, n_jobs=1)
+    rows, scores = idx.query_scored(queries, 10, ef=40)
+    np.testing.assert_array_equal(rows, idx.query(queries, 10, ef=40))
+    if distance == "Dot":
+        assert scores is None
+        return
+    assert scores.dtype == np.float32 and scores.shape == (40, 10)
+    cand, q = x[rows].astype(np.float64), queries.astype(np.float64)[:, None, :]
+    want = (cand * q).sum(-1) if distance == "Cosine" else np.sqrt(((cand - q) ** 2).sum(-1))
+    rescored = metric.pair_scores(queries, x[rows])  # what re-scoring would return
+    err, rescore_err = np.abs(scores - want).max(), np.abs(rescored - want).max()
+    assert err <= max(2 * rescore_err, 4 * np.finfo(np.float32).eps * np.abs(want).max())
+    assert (np.diff(metric.key(scores), axis=1) <= 0).all()  # best first
+    one_rows, one_scores = idx.query_scored(queries[7:8], 10, ef=40)
+    np.testing.assert_array_equal(one_rows[0], rows[7])
+    np.testing.assert_array_equal(one_scores[0], scores[7])
+
+
 def test_short_answers_are_padded(points):
     x, _ = points
     idx = HnswSegmentIndex.build(x, np.arange(3), metric_for("Euclid"), seed=0)
     assert idx.query(x[:2], 10).shape == (2, 3)  # at most the items there are
+    rows, scores = idx.query_scored(x[:2], 10)
+    assert rows.shape == scores.shape == (2, 3)
 
 
 def test_filtered_traversal_returns_allowed_rows_only(points):

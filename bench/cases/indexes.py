@@ -304,7 +304,10 @@ def _same_graph_notes(own) -> list:
         "equal-recall search between them counts as overhead)",
         "floor: the least any Python wrapper returning exact results does - normalize the "
         "query, the raw call, re-score the candidates from its own copy of the vectors "
-        "(`V[rows] @ q`), argsort, map rows to ids (information)"]
+        "(`V[rows] @ q`), argsort, map rows to ids (information). nbvec's unfiltered HNSW "
+        "path on Cosine (and Euclid) skips that re-score: it returns the graph's own float32 "
+        "scores, as Qdrant does, as close to the float64 scores as a float32 re-score "
+        "(`HnswSegmentIndex.query_scored`); on Dot it re-scores"]
 
 
 def _same_graph_note(label, recall: float, same) -> str:
