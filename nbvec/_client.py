@@ -598,12 +598,12 @@ class Client(RecommendGroupsMixin):
             raise InvalidRequest("lookup_from only applies to queries by point id")
         queries, _ = as_queries(value, frame._specs[name].size, name)
         allowed = frame._allowed(query_filter, None, None, None, exclude_ids=exclude)
-        return frame._search_arrays(
+        return frame._search_table(
             name, queries, allowed, limit=limit, offset=offset or 0,
             score_threshold=score_threshold, with_payload=with_payload,
             with_vectors=with_vectors, **{"exact": False, "hnsw_ef": None,
                                           "indexed_only": False,
-                                          **search_params_kwargs(search_params)})[0]
+                                          **search_params_kwargs(search_params)}).points()
 
     def _vector_of_id(self, frame, point_id, name, lookup_from):
         """The stored vector of a point used as a query, and the ids to exclude."""
@@ -660,8 +660,9 @@ class Client(RecommendGroupsMixin):
         return _responses(self._batch(collection_name, calls))
 
     def _batch(self, collection_name, calls: list) -> list:
-        """Answers of ``(query, rest of the _query arguments)`` pairs, vector
-        queries with equal other arguments grouped into one batch search."""
+        """Answers (new plain lists of ScoredPoints) of ``(query, rest of the
+        _query arguments)`` pairs, vector queries with equal other arguments
+        grouped into one batch search."""
         answers: list = [None] * len(calls)
         vectors: list = [None] * len(calls)
         by_identity: dict = {}  # requests passing the very same argument objects, cheaply
@@ -671,7 +672,7 @@ class Client(RecommendGroupsMixin):
                 vectors[i] = value
                 by_identity.setdefault(tuple(map(id, rest)), []).append(i)
             else:
-                answers[i] = self._query(collection_name, query, *rest)
+                answers[i] = _plain(self._query(collection_name, query, *rest))
         # then by value: equal filters given as distinct objects join
         groups = _equal_groups(by_identity, calls) if len(by_identity) > 1 else by_identity
         frame = self._frame(collection_name) if groups else None
@@ -681,14 +682,14 @@ class Client(RecommendGroupsMixin):
             name = check_name(using, frame._specs)
             queries = _stacked_queries([vectors[i] for i in members], frame._specs[name].size,
                                        name)
-            results = frame._search_arrays(
+            table = frame._search_table(
                 name, queries, frame._allowed(flt, None, None, None), limit=limit,
                 offset=offset or 0, score_threshold=threshold, with_payload=with_payload,
                 with_vectors=with_vectors, **{"exact": False, "hnsw_ef": None,
                                               "indexed_only": False,
                                               **search_params_kwargs(params)})
-            for i, res in zip(members, results):
-                answers[i] = res
+            for i, points in zip(members, table.point_lists()):
+                answers[i] = points
         return answers
 
     def search(self, collection_name: str, query_vector, query_filter=None,
@@ -721,7 +722,7 @@ class Client(RecommendGroupsMixin):
             calls.append((vector, (name, r.filter, r.params, r.limit, r.offset,
                                    r.with_payload or False, r.with_vector or False,
                                    r.score_threshold, None, None)))
-        return [list(p) for p in self._batch(collection_name, calls)]
+        return self._batch(collection_name, calls)
 
     def explain(self, collection_name: str, query, using=None, query_filter=None,
                 search_params=None, limit=10, offset=None, score_threshold=None):
@@ -830,9 +831,9 @@ def _plain(points) -> list:
 
 
 def _responses(answers: list) -> list[QueryResponse]:
-    """A QueryResponse per answer of the engine (already checked: not
-    validated again), all made at once."""
-    return trusted_instances(QueryResponse, [{"points": _plain(a)} for a in answers],
+    """A QueryResponse holding each plain list of the engine's ScoredPoints
+    (already checked: not validated again), all made at once."""
+    return trusted_instances(QueryResponse, [{"points": a} for a in answers],
                              frozenset({"points"}))
 
 

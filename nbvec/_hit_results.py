@@ -119,6 +119,17 @@ class HitTable:
                                         self.scores.tolist(), payloads, vectors)
         return self._points
 
+    def results(self) -> list[Results]:
+        """One Results per query, its points made on first read."""
+        starts = self.starts
+        return [Results.of_table(self, lo, hi) for lo, hi in zip(starts, starts[1:])]
+
+    def point_lists(self) -> list[list]:
+        """One plain list of ScoredPoints per query, made now (what the
+        Client's responses hold)."""
+        points, starts = self.points(), self.starts
+        return [points[lo:hi] for lo, hi in zip(starts, starts[1:])]
+
     def _per_hit(self, values_of) -> list:
         """One value per hit: ``values_of(part)`` of each part, put in hit order."""
         if len(self.parts) == 1 and self.parts[0].at is None:
@@ -152,9 +163,7 @@ def scored_results(hits, segments, pick, names, vector_names) -> list[Results]:
     vector names to return (None: no vectors), ``vector_names`` every vector
     name of the collection (an unnamed-only collection returns plain lists).
     """
-    table = HitTable(hits, segments, pick, names, vector_names)
-    starts = table.starts
-    return [Results.of_table(table, starts[q], starts[q + 1]) for q in range(len(starts) - 1)]
+    return HitTable(hits, segments, pick, names, vector_names).results()
 
 
 def vectors_of(seg, rows, names, vector_names) -> list:

@@ -140,3 +140,15 @@ def test_a_point_hit_by_two_queries_of_a_batch_has_two_payloads():
     assert a[0].id == b[0].id == 1 and a[0].payload is not b[0].payload
     a[0].payload["tags"].append("edited")
     assert b[0].payload == {"tags": ["a"], "n": 1}
+
+
+def test_a_hit_tables_point_lists_are_its_results_made_now(vf):
+    queries = np.array([[1, 0, 0], [0, 0, 1], [0, 1, 0]], dtype=np.float32)
+    options = dict(limit=2, offset=0, score_threshold=0.3, exact=True, hnsw_ef=None,
+                   indexed_only=False, with_payload=True, with_vectors=False)
+    table = vf._search_table("", queries, None, **options)
+    lists = table.point_lists()
+    assert all(type(points) is list for points in lists)
+    assert lists == [list(r) for r in vf._search_arrays("", queries, None, **options)]
+    assert [[p.id for p in points] for points in lists] == [[1, 2], [4], [3]]
+    assert lists == table.point_lists() and lists[0] is not table.point_lists()[0]
