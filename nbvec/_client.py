@@ -19,6 +19,7 @@ import json
 import uuid
 import warnings
 from dataclasses import dataclass
+from operator import is_
 
 import numpy as np
 
@@ -666,11 +667,15 @@ class Client(RecommendGroupsMixin):
         answers: list = [None] * len(calls)
         vectors: list = [None] * len(calls)
         by_identity: dict = {}  # requests passing the very same argument objects, cheaply
+        last_rest = last_group = None  # the previous vector request's: most often shared
         for i, (query, rest) in enumerate(calls):
             kind, value = query_kind(query)
             if kind == "vector" and rest[8] is None and rest[9] is None:
                 vectors[i] = value
-                by_identity.setdefault(tuple(map(id, rest)), []).append(i)
+                if last_rest is None or not all(map(is_, rest, last_rest)):
+                    last_rest = rest
+                    last_group = by_identity.setdefault(tuple(map(id, rest)), [])
+                last_group.append(i)
             else:
                 answers[i] = _plain(self._query(collection_name, query, *rest))
         # then by value: equal filters given as distinct objects join

@@ -103,3 +103,16 @@ def test_search_batch_equals_searches(client):
     assert got == [client.search("c", query_vector=r.vector, query_filter=r.filter, limit=4)
                    for r in reqs]
     assert all(type(hits) is list for hits in got)
+
+
+def test_interleaved_arguments_group_by_identity_then_by_value(client):
+    """Requests alternating between two filter objects, and a third filter
+    equal to the first in value, answer as single calls (in request order)."""
+    rng = np.random.default_rng(4)
+    a, b, a_again = below(3), below(2), below(3)
+    filters = [a, b, a, a_again, b, a]
+    reqs = [nm.QueryRequest(query=v, filter=f, limit=3, with_payload=True)
+            for v, f in zip(rng.normal(size=(len(filters), D)).tolist(), filters)]
+    got = client.query_batch_points("c", reqs)
+    assert got == [single(client, r) for r in reqs]
+    assert_models(got)
