@@ -6,7 +6,8 @@ from, the payload columns and vectors of just those rows (array gathers:
 later writes cannot change them). The ScoredPoints are made from the table
 when a :class:`~nbvec.Results` is first read (iterated, indexed, printed),
 all hits of a batch at once; ``Results.ids`` and ``.scores`` read the arrays
-and never make them.
+and never make them. The Client, which answers with the points, takes them
+at once as plain lists (:meth:`HitTable.point_lists`).
 
 >>> import numpy as np
 >>> from nbvec import VectorFrame
