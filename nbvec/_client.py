@@ -19,6 +19,7 @@ import json
 import uuid
 import warnings
 from dataclasses import dataclass
+from operator import is_
 
 import numpy as np
 
@@ -35,6 +36,7 @@ from ._errors import (
 from ._frame import VectorFrame
 from ._ids import normalize_id, normalize_ids
 from ._progress import progress_bar
+from ._results import Results
 from ._vectors import as_queries, check_name
 from .models import (
     AliasDescription,
@@ -67,6 +69,7 @@ from .models import (
     WalConfigDiff,
     to_nbvec,
 )
+from .models._base import trusted_instances
 
 __all__ = ["Client"]
 
@@ -596,12 +599,12 @@ class Client(RecommendGroupsMixin):
             raise InvalidRequest("lookup_from only applies to queries by point id")
         queries, _ = as_queries(value, frame._specs[name].size, name)
         allowed = frame._allowed(query_filter, None, None, None, exclude_ids=exclude)
-        return frame._search_arrays(
+        return frame._search_table(
             name, queries, allowed, limit=limit, offset=offset or 0,
             score_threshold=score_threshold, with_payload=with_payload,
             with_vectors=with_vectors, **{"exact": False, "hnsw_ef": None,
                                           "indexed_only": False,
-                                          **search_params_kwargs(search_params)})[0]
+                                          **search_params_kwargs(search_params)}).points()
 
     def _vector_of_id(self, frame, point_id, name, lookup_from):
         """The stored vector of a point used as a query, and the ids to exclude."""
@@ -640,7 +643,7 @@ class Client(RecommendGroupsMixin):
         points = self._query(collection_name, query, using, query_filter, search_params, limit,
                              offset, with_payload, with_vectors, score_threshold, lookup_from,
                              prefetch)
-        return _response(points)
+        return QueryResponse.trusted(points=_plain(points))  # one: cheaper than _responses
 
     def query_batch_points(self, collection_name: str, requests, consistency=None,
                            timeout=None, **kwargs) -> list[QueryResponse]:
@@ -652,51 +655,46 @@ class Client(RecommendGroupsMixin):
         for r in requests:
             r = to_nbvec(r, QueryRequest, "requests[]")
             refuse(r.shard_key, "shard keys")
-            calls.append((r.query, r.using, r.filter, r.params, r.limit or 10, r.offset,
-                          r.with_payload or False, r.with_vector or False, r.score_threshold,
-                          r.lookup_from, r.prefetch))
-        return [_response(p) for p in self._batch(collection_name, calls)]
+            calls.append((r.query, (r.using, r.filter, r.params, r.limit or 10, r.offset,
+                                    r.with_payload or False, r.with_vector or False,
+                                    r.score_threshold, r.lookup_from, r.prefetch)))
+        return _responses(self._batch(collection_name, calls))
 
     def _batch(self, collection_name, calls: list) -> list:
-        """Answers of ``_query`` argument tuples, vector queries with equal
-        other arguments grouped into one batch search."""
+        """Answers (new plain lists of ScoredPoints) of ``(query, rest of the
+        _query arguments)`` pairs, vector queries with equal other arguments
+        grouped into one batch search."""
         answers: list = [None] * len(calls)
+        vectors: list = [None] * len(calls)
         by_identity: dict = {}  # requests passing the very same argument objects, cheaply
-        for i, call in enumerate(calls):
-            kind, value = query_kind(call[0])
-            if kind == "vector" and call[9] is None and call[10] is None:
-                calls[i] = (value, *call[1:])
-                by_identity.setdefault(tuple(map(id, call[1:])), []).append(i)
+        last_rest = last_group = None  # the previous vector request's: most often shared
+        for i, (query, rest) in enumerate(calls):
+            kind, value = query_kind(query)
+            if kind == "vector" and rest[8] is None and rest[9] is None:
+                vectors[i] = value
+                if last_rest is None or not all(map(is_, rest, last_rest)):
+                    last_rest = rest
+                    last_group = by_identity.setdefault(tuple(map(id, rest)), [])
+                last_group.append(i)
             else:
-                answers[i] = self._query(collection_name, *call)
-        groups: dict = {}  # then by value: equal filters given as distinct objects join
-        canonical: dict = {}  # id(argument) -> its JSON, dumped once per object
-
-        def key_of(arg):
-            if arg is None or isinstance(arg, (bool, int, float, str)):
-                return type(arg).__name__, arg  # True and 1 are different arguments
-            if id(arg) not in canonical:
-                canonical[id(arg)] = json.dumps(_jsonable(arg), sort_keys=True, default=str)
-            return canonical[id(arg)]
-
-        for members in by_identity.values():
-            key = tuple(map(key_of, calls[members[0]][1:]))
-            groups.setdefault(key, []).extend(members)
+                answers[i] = _plain(self._query(collection_name, query, *rest))
+        # then by value: equal filters given as distinct objects join
+        groups = _equal_groups(by_identity, calls) if len(by_identity) > 1 else by_identity
         frame = self._frame(collection_name) if groups else None
         for members in groups.values():
-            (_, using, flt, params, limit, offset, with_payload, with_vectors, threshold,
-             _, _) = calls[members[0]]
+            (using, flt, params, limit, offset, with_payload, with_vectors, threshold, _,
+             _) = calls[members[0]][1]
             name = check_name(using, frame._specs)
-            queries = _stacked_queries([calls[i][0] for i in members], frame._specs[name].size,
+            queries = _stacked_queries([vectors[i] for i in members], frame._specs[name].size,
                                        name)
-            results = frame._search_arrays(
+            table = frame._search_table(
                 name, queries, frame._allowed(flt, None, None, None), limit=limit,
                 offset=offset or 0, score_threshold=threshold, with_payload=with_payload,
                 with_vectors=with_vectors, **{"exact": False, "hnsw_ef": None,
                                               "indexed_only": False,
                                               **search_params_kwargs(params)})
-            for i, res in zip(members, results):
-                answers[i] = res
+            for i, points in zip(members, table.point_lists()):
+                answers[i] = points
         return answers
 
     def search(self, collection_name: str, query_vector, query_filter=None,
@@ -726,10 +724,10 @@ class Client(RecommendGroupsMixin):
             name, vector = named_query_vector(r.vector)
             if not isinstance(vector, (list, tuple, np.ndarray)):
                 raise InvalidRequest("search_batch: each request's vector is a list of numbers")
-            calls.append((vector, name, r.filter, r.params, r.limit, r.offset,
-                          r.with_payload or False, r.with_vector or False, r.score_threshold,
-                          None, None))
-        return [list(p) for p in self._batch(collection_name, calls)]
+            calls.append((vector, (name, r.filter, r.params, r.limit, r.offset,
+                                   r.with_payload or False, r.with_vector or False,
+                                   r.score_threshold, None, None)))
+        return self._batch(collection_name, calls)
 
     def explain(self, collection_name: str, query, using=None, query_filter=None,
                 search_params=None, limit=10, offset=None, score_threshold=None):
@@ -809,15 +807,39 @@ def _entry_from_json(frame: VectorFrame, data: dict | None) -> _Entry:
                   data["metadata"])
 
 
+def _equal_groups(by_identity: dict, calls: list) -> dict:
+    """The groups of request positions ``by_identity`` merged where their
+    arguments are equal in value (each argument object dumped to JSON once)."""
+    canonical: dict = {}  # id(argument) -> its JSON
+
+    def key_of(arg):
+        if arg is None or isinstance(arg, (bool, int, float, str)):
+            return type(arg).__name__, arg  # True and 1 are different arguments
+        if id(arg) not in canonical:
+            canonical[id(arg)] = json.dumps(_jsonable(arg), sort_keys=True, default=str)
+        return canonical[id(arg)]
+
+    groups: dict = {}
+    for members in by_identity.values():
+        groups.setdefault(tuple(map(key_of, calls[members[0]][1])), []).extend(members)
+    return groups
+
+
 def _jsonable(value):
     """A request argument in a form json can compare (models dumped)."""
     return value.model_dump(mode="json") if hasattr(value, "model_dump") else value
 
 
-def _response(points) -> QueryResponse:
-    """A QueryResponse of the engine's own ScoredPoints (already checked: not
-    validated again)."""
-    return QueryResponse.trusted(points=list(points))
+def _plain(points) -> list:
+    """The engine's ScoredPoints (Results or a list) as a new plain list."""
+    return points.plain() if isinstance(points, Results) else list(points)
+
+
+def _responses(answers: list) -> list[QueryResponse]:
+    """A QueryResponse holding each plain list of the engine's ScoredPoints
+    (already checked: not validated again), all made at once."""
+    return trusted_instances(QueryResponse, [{"points": a} for a in answers],
+                             frozenset({"points"}))
 
 
 def _stacked_queries(vectors: list, size: int, name: str) -> np.ndarray:

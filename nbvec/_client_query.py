@@ -69,12 +69,12 @@ def query_kind(query):
         return "none", None
     if isinstance(query, np.ndarray):
         return "vector", query
-    if _is_point_id(query):
-        return "id", query
-    if isinstance(query, (list, tuple)):
+    if isinstance(query, (list, tuple)):  # first: the common case, and never a point id
         if query and isinstance(query[0], (list, tuple, np.ndarray)):
             raise UnsupportedFeature("multi-vector queries are not supported by nbvec")
         return "vector", query
+    if _is_point_id(query):
+        return "id", query
     name = type(query).__name__
     if name in _UNSUPPORTED_QUERIES:
         raise UnsupportedFeature(f"nbvec does not support {_UNSUPPORTED_QUERIES[name]}")

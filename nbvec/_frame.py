@@ -19,7 +19,7 @@ from ._collection import Allowed, Collection
 from ._config import DEFAULT_INDEX, EngineConfig, vector_specs
 from ._errors import InvalidPointId, InvalidRequest, PointNotFound, UnsupportedFeature
 from ._filter import check_condition, compile_filter, segment_mask
-from ._hit_results import scored_results, vectors_of
+from ._hit_results import HitTable, scored_results, vectors_of
 from ._html import frame_summary
 from ._ids import normalize_id, normalize_ids
 from ._json import to_json_object
@@ -629,9 +629,15 @@ class VectorFrame:
             return None
         return Allowed(cond, tuple(exclude_ids))
 
-    def _search_arrays(self, name, queries, allowed, *, limit, offset, score_threshold, exact,
-                       hnsw_ef, indexed_only, with_payload, with_vectors) -> list[Results]:
-        """Search prepared (m, d) queries of vector ``name``: one Results per query."""
+    def _search_arrays(self, name, queries, allowed, **options) -> list[Results]:
+        """Search prepared (m, d) queries of vector ``name``: one Results per
+        query (``options``: those of :meth:`_search_table`)."""
+        return self._search_table(name, queries, allowed, **options).results()
+
+    def _search_table(self, name, queries, allowed, *, limit, offset, score_threshold, exact,
+                      hnsw_ef, indexed_only, with_payload, with_vectors) -> HitTable:
+        """Search prepared (m, d) queries of vector ``name``: the hits of every
+        query, taken under the lock (see :class:`~nbvec._hit_results.HitTable`)."""
         limit = _positive_int(limit, "limit")
         offset = _nonneg_int(offset or 0, "offset")
         if hnsw_ef is not None:
@@ -648,7 +654,7 @@ class VectorFrame:
                                           score_threshold=score_threshold, exact=bool(exact),
                                           hnsw_ef=hnsw_ef, indexed_only=bool(indexed_only),
                                           allowed=allowed)
-            return scored_results(outcome.hits, outcome.segments, pick, names, self._specs)
+            return HitTable(outcome.hits, outcome.segments, pick, names, self._specs)
 
     def _scored(self, hits, segs, with_payload, with_vectors) -> list[Results]:
         """Result objects of merged hits: one Results per query row."""

@@ -40,6 +40,14 @@ class Results(list):
         self._table = None
         list.extend(self, table.points()[lo:hi])
 
+    def plain(self) -> list:
+        """The points as a plain list, this Results left as it is (pydantic
+        models take plain lists: it reads a list subclass's C storage)."""
+        if self._table is not None:
+            table, lo, hi = self._table
+            return table.points()[lo:hi]
+        return list.copy(self)
+
     def __len__(self) -> int:
         if self._table is not None:
             return self._table[2] - self._table[1]

@@ -696,13 +696,31 @@ def test_trusted_scored_point_equals_a_validated_one(values):
 
 
 def test_search_hits_are_what_validation_makes():
-    from nbvec._hit_results import _make_point
+    from nbvec._hit_results import _make_points
     from nbvec.models import ScoredPoint
 
-    fast = _make_point(3, 2, 0.25, {"k": [1]}, [0.5])
+    fast, bare = _make_points([3, 1], [2, 0], [0.25, 0.0], [{"k": [1]}, None], [[0.5], None])
     checked = ScoredPoint(id=3, version=2, score=0.25, payload={"k": [1]}, vector=[0.5])
     assert fast == checked and repr(fast) == repr(checked)
+    assert fast.model_dump() == checked.model_dump()
     assert fast.model_dump_json() == checked.model_dump_json()
     assert fast.model_fields_set == checked.model_fields_set
+    assert bare == ScoredPoint(id=1, version=0, score=0.0, payload=None, vector=None)
     fast.model_fields_set.add("shard_key")  # each instance owns its set
-    assert _make_point(1, 0, 0.0, None, None).model_fields_set == checked.model_fields_set
+    assert bare.model_fields_set == checked.model_fields_set
+
+
+def test_trusted_instances_equal_validated_ones():
+    from nbvec.models import QueryResponse, ScoredPoint
+    from nbvec.models._base import trusted_instances
+
+    hits = [ScoredPoint(id=i, score=i / 2) for i in range(3)]
+    fast = trusted_instances(QueryResponse, [{"points": hits[:2]}, {"points": []}],
+                             frozenset({"points"}))
+    checked = [QueryResponse(points=hits[:2]), QueryResponse(points=[])]
+    assert fast == checked and repr(fast) == repr(checked)
+    assert [r.model_dump_json() for r in fast] == [r.model_dump_json() for r in checked]
+    assert [r.model_fields_set for r in fast] == [r.model_fields_set for r in checked]
+    fast[0].points.append(hits[2])  # each instance owns its values
+    assert fast[1].points == [] and fast[0].model_fields_set is not fast[1].model_fields_set
+    assert trusted_instances(QueryResponse, [], frozenset({"points"})) == []

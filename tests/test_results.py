@@ -120,3 +120,35 @@ def test_points_equal_validated_models_and_stay_independent(vf):
     a.score, a.payload["tag"] = 5.0, "edited"  # one point's edit is its own
     assert b.score != 5.0 and b.payload["tag"] == "b" and "score" in b.model_fields_set
     assert vf.search([1, 0, 0], limit=1)[0].payload == {"tag": "a", "n": 1}
+
+
+def test_plain_is_a_new_list_of_the_points_and_leaves_the_results_unread(vf):
+    lazy = vf.search([1, 0, 0], limit=3)
+    plain = lazy.plain()
+    assert type(plain) is list and lazy._table is not None
+    assert plain == list(lazy) and all(a is b for a, b in zip(plain, lazy))
+    plain.pop()
+    assert len(lazy) == 3 and lazy.plain() is not lazy.plain()
+    eager = Results([ScoredPoint(id=1, score=0.5)])
+    assert type(eager.plain()) is list and eager.plain() == eager
+
+
+def test_a_point_hit_by_two_queries_of_a_batch_has_two_payloads():
+    frame = VectorFrame(2, "Dot", progress=False)
+    frame.upsert([1, 2], np.eye(2), payload=[{"tags": ["a"], "n": 1}, {"n": 2}])
+    a, b = frame.search(np.array([[1.0, 0.0], [1.0, 0.1]]), limit=1)
+    assert a[0].id == b[0].id == 1 and a[0].payload is not b[0].payload
+    a[0].payload["tags"].append("edited")
+    assert b[0].payload == {"tags": ["a"], "n": 1}
+
+
+def test_a_hit_tables_point_lists_are_its_results_made_now(vf):
+    queries = np.array([[1, 0, 0], [0, 0, 1], [0, 1, 0]], dtype=np.float32)
+    options = dict(limit=2, offset=0, score_threshold=0.3, exact=True, hnsw_ef=None,
+                   indexed_only=False, with_payload=True, with_vectors=False)
+    table = vf._search_table("", queries, None, **options)
+    lists = table.point_lists()
+    assert all(type(points) is list for points in lists)
+    assert lists == [list(r) for r in vf._search_arrays("", queries, None, **options)]
+    assert [[p.id for p in points] for points in lists] == [[1, 2], [4], [3]]
+    assert lists == table.point_lists() and lists[0] is not table.point_lists()[0]

@@ -14,7 +14,9 @@ pydantic's ``ValidationError``.
 from __future__ import annotations
 
 import typing
+from collections import deque
 from enum import Enum
+from itertools import repeat
 from typing import Any, Dict, List, Optional, Tuple, Type
 
 from pydantic import BaseModel as _PydanticModel
@@ -22,13 +24,14 @@ from pydantic import ConfigDict, ValidationError
 
 from nbvec._errors import InvalidRequest
 
-__all__ = ["NbvecModel", "NbvecEnum", "invalid_request"]
+__all__ = ["NbvecModel", "NbvecEnum", "invalid_request", "trusted_instances"]
 
 _new_object = object.__new__
 # pydantic's per-instance slots, set directly (cheaper than object.__setattr__)
 SLOT_SETTERS = {name: _PydanticModel.__dict__[name].__set__
                 for name in ("__dict__", "__pydantic_fields_set__", "__pydantic_extra__",
                              "__pydantic_private__")}
+_consume = deque(maxlen=0).extend  # runs an iterator, keeps nothing
 _MODELS: Dict[str, Type["NbvecModel"]] = {}  # class name -> class, to read error paths
 _MAX_ERRORS = 8
 
@@ -116,6 +119,25 @@ def _instance(cls: type, fields: Dict[str, Any], given) -> Any:
     SLOT_SETTERS["__pydantic_extra__"](obj, None)
     SLOT_SETTERS["__pydantic_private__"](obj, None)
     return obj
+
+
+def trusted_instances(cls: type, fields: List[Dict[str, Any]], given: frozenset) -> List[Any]:
+    """Instances of ``cls``, one per dict of ``fields`` (every field, in
+    order; the engine's own checked values), ``given`` the names set
+    explicitly in each: what :func:`_instance` makes, one slot at a time
+    for all of them (C loops over the instances, no Python call per one).
+
+    >>> from nbvec.models import QueryResponse
+    >>> trusted_instances(QueryResponse, [{"points": []}], frozenset({"points"}))
+    [QueryResponse(points=[])]
+    """
+    n = len(fields)
+    objs = list(map(_new_object, repeat(cls, n)))
+    _consume(map(SLOT_SETTERS["__dict__"], objs, fields))
+    _consume(map(SLOT_SETTERS["__pydantic_fields_set__"], objs, map(set, repeat(given, n))))
+    _consume(map(SLOT_SETTERS["__pydantic_extra__"], objs, repeat(None, n)))
+    _consume(map(SLOT_SETTERS["__pydantic_private__"], objs, repeat(None, n)))
+    return objs
 
 
 def invalid_request(
