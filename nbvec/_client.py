@@ -34,6 +34,7 @@ from ._errors import (
     UnsupportedFeature,
 )
 from ._frame import VectorFrame
+from ._gc import gc_paused
 from ._ids import normalize_id, normalize_ids
 from ._progress import progress_bar
 from ._results import Results
@@ -658,7 +659,8 @@ class Client(RecommendGroupsMixin):
             calls.append((r.query, (r.using, r.filter, r.params, r.limit or 10, r.offset,
                                     r.with_payload or False, r.with_vector or False,
                                     r.score_threshold, r.lookup_from, r.prefetch)))
-        return _responses(self._batch(collection_name, calls))
+        with gc_paused():  # a batch's many result objects (see nbvec._gc)
+            return _responses(self._batch(collection_name, calls))
 
     def _batch(self, collection_name, calls: list) -> list:
         """Answers (new plain lists of ScoredPoints) of ``(query, rest of the
@@ -727,7 +729,8 @@ class Client(RecommendGroupsMixin):
             calls.append((vector, (name, r.filter, r.params, r.limit, r.offset,
                                    r.with_payload or False, r.with_vector or False,
                                    r.score_threshold, None, None)))
-        return self._batch(collection_name, calls)
+        with gc_paused():
+            return self._batch(collection_name, calls)
 
     def explain(self, collection_name: str, query, using=None, query_filter=None,
                 search_params=None, limit=10, offset=None, score_threshold=None):

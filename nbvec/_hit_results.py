@@ -24,6 +24,7 @@ from itertools import repeat
 
 import numpy as np
 
+from ._gc import gc_paused
 from ._results import Results
 from ._selection import whole_payload
 from .models import ScoredPoint
@@ -112,13 +113,15 @@ class HitTable:
         if self._points is None:
             n = len(self)
             payloads, vectors = repeat(None, n), repeat(None, n)
-            if self.pick is not None and n:
-                payloads = self._per_hit(lambda part: _picked(part.payload, part.n, self.pick))
-            if self.names is not None and n:
-                vectors = self._per_hit(lambda part: vectors_of(
-                    part, np.arange(part.n), self.names, self.vector_names))
-            self._points = _make_points(self.ids.tolist(), self.versions.tolist(),
-                                        self.scores.tolist(), payloads, vectors)
+            with gc_paused():  # many acyclic objects at once (see nbvec._gc)
+                if self.pick is not None and n:
+                    payloads = self._per_hit(lambda part: _picked(part.payload, part.n,
+                                                                  self.pick))
+                if self.names is not None and n:
+                    vectors = self._per_hit(lambda part: vectors_of(
+                        part, np.arange(part.n), self.names, self.vector_names))
+                self._points = _make_points(self.ids.tolist(), self.versions.tolist(),
+                                            self.scores.tolist(), payloads, vectors)
         return self._points
 
     def results(self) -> list[Results]:
