@@ -254,3 +254,22 @@ def test_manhattan_segments_stay_exact(world, exact_looks_dear):
     vf.search(world[2][:4], where=where, limit=10)
     assert _sealed_plan(vf, world[2][4:6], where=where)["strategy"] in ("exact", "annoy")
     assert not any(s.partitions for s in vf._engine.segments)
+
+
+def test_partitions_live_in_memory_and_come_back_on_need(world, exact_looks_dear, tmp_path):
+    """A saved frame writes no partition; the loaded one builds its own when
+    the planner wants it, and answers as the original did."""
+    x, labels, queries = world
+    vf = _frame(world)
+    where = "cluster < 150"
+    vf.search(queries[:4], where=where, limit=10)
+    before = vf.search(queries[4:], where=where, limit=10)
+    vf.save(tmp_path / "snap")
+    names = [p.name for p in (tmp_path / "snap").rglob("*") if p.is_file()]
+    assert not any("partition" in n for n in names)
+    back = VectorFrame.load(tmp_path / "snap")
+    assert not any(s.partitions for s in back._engine.segments)
+    back.search(queries[:4], where=where, limit=10)
+    assert _sealed_plan(back, queries[4:5], where=where)["strategy"] == "partition"
+    after = back.search(queries[4:], where=where, limit=10)
+    assert [r.ids for r in after] == [r.ids for r in before]
