@@ -92,7 +92,9 @@ class VectorFrame:
         and log). ``fsync``: ``"interval"`` (default: a write survives a
         killed process at once and a power loss within ~1 s), ``"always"``,
         ``"never"`` or seconds. ``mmap``: memory-map sealed segments' vectors
-        (True), load them (False), or per vector's ``on_disk`` (None).
+        (True), load them (False), or per vector's ``on_disk`` (None); annoy
+        indexes are memory-mapped either way, HNSW graphs (which hold their
+        own copy of the vectors) read into memory either way.
         One writer per folder: call :meth:`close` (or use ``with``) when done.
 
         >>> import tempfile, numpy as np
