@@ -835,7 +835,7 @@ def _jsonable(value):
 
 def _plain(points) -> list:
     """The engine's ScoredPoints (Results or a list) as a new plain list."""
-    return points.plain() if isinstance(points, Results) else list(points)
+    return points._plain_list() if isinstance(points, Results) else list(points)
 
 
 def _responses(answers: list) -> list[QueryResponse]:

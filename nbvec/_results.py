@@ -40,7 +40,7 @@ class Results(list):
         self._table = None
         list.extend(self, table.points()[lo:hi])
 
-    def plain(self) -> list:
+    def _plain_list(self) -> list:
         """The points as a plain list, this Results left as it is (pydantic
         models take plain lists: it reads a list subclass's C storage)."""
         if self._table is not None:

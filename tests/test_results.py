@@ -124,13 +124,13 @@ def test_points_equal_validated_models_and_stay_independent(vf):
 
 def test_plain_is_a_new_list_of_the_points_and_leaves_the_results_unread(vf):
     lazy = vf.search([1, 0, 0], limit=3)
-    plain = lazy.plain()
+    plain = lazy._plain_list()
     assert type(plain) is list and lazy._table is not None
     assert plain == list(lazy) and all(a is b for a, b in zip(plain, lazy))
     plain.pop()
-    assert len(lazy) == 3 and lazy.plain() is not lazy.plain()
+    assert len(lazy) == 3 and lazy._plain_list() is not lazy._plain_list()
     eager = Results([ScoredPoint(id=1, score=0.5)])
-    assert type(eager.plain()) is list and eager.plain() == eager
+    assert type(eager._plain_list()) is list and eager._plain_list() == eager
 
 
 def test_a_point_hit_by_two_queries_of_a_batch_has_two_payloads():
