@@ -33,7 +33,6 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._distance import Distance, Metric
-from ._search import _topk_from_keys
 
 __all__ = ["Partition", "Grouped", "n_lists_for"]
 
@@ -167,12 +166,11 @@ class Partition:
         scored = 0
         for i in range(m):  # per query: each reads its own lists
             q = queries[i : i + 1]
-            at, key = self._read(q[0], matches, bounds[i], kk)
-            best = at[_topk_from_keys(key[None], kk)[0]]
+            best, read = self._read(q[0], matches, bounds[i], kk)
             scores = metric.pair_scores(q, matches.vectors[best][None])[0]  # as exact_topk does
             order = np.argsort(-metric.key(scores), kind="stable")
             out_rows[i], out_scores[i] = matches.rows[best[order]], scores[order]
-            scored += len(at) + kk
+            scored += read + kk
         return out_rows, out_scores, scored
 
     def _bounds(self, queries, matches: Grouped, reach) -> np.ndarray:
@@ -191,16 +189,17 @@ class Partition:
         return key + (reach / np.sqrt(self.centroids.shape[1])) * length * matches.spread[None, :]
 
     def _read(self, q, matches: Grouped, bounds, k: int):
-        """(positions in ``matches``, scan keys) of the rows a query reads:
-        lists by their ``bounds``, best first, FIRST_LISTS of them and enough
-        for k rows, then, round by round, the lists whose bound beats the
-        k-th best key so far (at most GROWTH x as many as read so far)."""
+        """(positions in ``matches`` of the k best scan keys, in no order;
+        rows read) for one query. It reads lists by their ``bounds``, best
+        first: FIRST_LISTS of them and enough for k rows, then, round by
+        round, the lists whose bound beats the k-th best key so far (at most
+        GROWTH x as many as read so far)."""
         order = _best_first(bounds, SORTED_LISTS)
         lists, bound = matches.holding[order], bounds[order]
         counts = matches.counts[lists]
         done = max(FIRST_LISTS, int(np.searchsorted(np.cumsum(counts), k)) + 1)
-        positions, keys = [], []
-        start, best = 0, None
+        best, best_at = np.empty(0, dtype=np.float32), np.empty(0, dtype=np.int64)
+        start, read = 0, 0
         while True:
             if done > len(order) < len(bounds):  # past the partial sort: rank the rest
                 rest = np.ones(len(bounds), dtype=bool)
@@ -212,11 +211,11 @@ class Partition:
             at = _ranges(matches.starts[lists[start:done]], counts[start:done])
             key = self._scan(q, matches, matches.starts[lists[start:done]], counts[start:done],
                              at)
-            positions.append(at)
-            keys.append(key)
-            best = key if best is None else np.concatenate([best, key])
+            read += len(at)
+            best, best_at = np.concatenate([best, key]), np.concatenate([best_at, at])
             if len(best) > k:
-                best = best[np.argpartition(best, len(best) - k)[len(best) - k :]]
+                top = np.argpartition(best, len(best) - k)[len(best) - k :]
+                best, best_at = best[top], best_at[top]
             if done >= len(bounds):
                 break
             kth = best.min() if len(best) >= k else -np.inf
@@ -226,7 +225,7 @@ class Partition:
             if beating <= done:
                 break
             start, done = done, min(beating, GROWTH * done)
-        return np.concatenate(positions), np.concatenate(keys)
+        return best_at, read
 
     def _scan(self, q, matches: Grouped, starts, counts, at) -> np.ndarray:
         """Scan keys (a ranking, higher is better, not the score) of the
