@@ -38,7 +38,7 @@ import numpy as np
 
 from .baselines import annoy_forest
 from .datasets import unit_rows
-from .runner import interleave
+from .runner import Target, interleave
 
 __all__ = ["Reference", "NumpyExact", "FaissFlat", "Annoy", "Hnswlib", "Voyager", "FaissHnsw",
            "FaissIvf", "QdrantEdge", "edge_available", "version", "RAW_REFERENCES",
@@ -337,8 +337,6 @@ class _OnNbvec:
     queries, as a user writes it), ``raw_batch`` (a batch of them), and the
     candidate rows of both as int arrays (``rows``, ``batch_rows``)."""
 
-    library = ""
-
     def __init__(self, seg, name: str = ""):
         self.index = seg.indexes[name]
         self.vectors = np.array(seg.vectors[name][: seg.n])  # a copy: the floor's own
@@ -359,7 +357,7 @@ class _OnNbvec:
 
     def floor_batch(self, queries: np.ndarray, k: int) -> tuple[list, np.ndarray]:
         """(ids, scores) of a batch of queries, one list and row per query."""
-        queries = queries / np.sqrt(np.einsum("ij,ij->i", queries, queries))[:, None]
+        queries = unit_rows(queries)
         rows = self.batch_rows(queries, k)
         s = (self.vectors[rows] @ queries[:, :, None])[:, :, 0]
         order = np.argsort(-s, axis=1)
@@ -370,8 +368,6 @@ class _OnNbvec:
 class AnnoyOnNbvec(_OnNbvec):
     """Raw annoy on nbvec's own forest (``AnnoySegmentIndex.forest``) at
     ``search_k``; annoy has no batch call, so a batch is a loop."""
-
-    library = "raw annoy"
 
     def raw(self, unit_queries, k):
         get, sk = self.index.forest.get_nns_by_vector, self.effort
@@ -391,8 +387,6 @@ class AnnoyOnNbvec(_OnNbvec):
 class HnswOnNbvec(_OnNbvec):
     """Raw hnswlib on nbvec's own graph (``HnswSegmentIndex.graph``) at ``ef``;
     a batch is one ``knn_query`` (hnswlib's own, on the graph's threads)."""
-
-    library = "raw hnswlib"
 
     def at(self, effort: int):
         # hnswlib keeps ef as graph state and nbvec caches what it last set
@@ -442,6 +436,16 @@ class SameIndex:
 
     def identical(self, mode: str) -> bool:
         return not any(self.differ[mode].values())
+
+    def targets(self, title: str) -> list[Target]:
+        """The <= 1.3x index-vs-raw targets, single queries and batches:
+        ``title`` names the path and setting; differing candidates are named."""
+        out = []
+        for mode, what in ((SINGLE, "single query"), (BATCHED, BATCHED)):
+            caveat = "" if self.identical(mode) else f"; candidates: {self.candidates(mode)}"
+            out.append(Target(f"{title}, {what}{caveat})", self.ratio(mode, "nbvec"), "<=", 1.3,
+                              "x", goal="index-vs-raw"))
+        return out
 
 
 def _id_sets(lists) -> list:

@@ -23,6 +23,7 @@ import threading
 import time
 from dataclasses import dataclass
 from functools import partial
+from typing import NamedTuple
 
 import numpy as np
 
@@ -31,7 +32,7 @@ from ._atomic import uninterruptible
 from ._errors import PointNotFound
 from ._filter import segment_mask
 from ._optimizer import build_sealed, plan_optimizations, seal_rows_split
-from ._partition import Grouped, Partition
+from ._partition import Partition
 from ._payload import Column, concat_batches
 from ._planner import SegmentPlan, plan_segment, post_filter_fails, reads_scale
 from ._progress import progress_bar
@@ -41,7 +42,6 @@ from ._segment import Segment
 __all__ = ["Collection", "SearchOutcome", "Allowed"]
 
 _ROW_BITS = 40  # packed location: segment uid << 40 | row
-PARTITION_MARGIN = 0.02  # recall margin of a partition's calibration, as the indexes'
 GATHERED_BUDGET = 0.6  # cached gathered matches of a segment: at most 60% of its vector bytes
 _EMPTY_SEGMENT = SegmentPlan("skip", None, "empty segment")  # shared: nothing fills it in
 # what a segment remembers per filter (mask, rows, plan, ...): a new filter's
@@ -408,25 +408,26 @@ class Collection:
         seg.allowed_cache[(kind, name, allowed)] = (
             seg.version, (seen[0] + queries, seen[1] + count))
 
-    def allowed_gathered(self, seg: Segment, name: str, allowed: Allowed):
+    def allowed_gathered(self, seg: Segment, name: str, allowed: Allowed) -> Gathered:
         """(rows, vectors, sqnorms) of the allowed rows of ``seg``, gathered
         into their own arrays, kept as :meth:`_kept_copy` says."""
         def gather():
             rows = self.allowed_list(seg, name, allowed)
-            return rows, seg.vectors[name][rows], seg.sqnorms[name][rows]
+            return Gathered(rows, seg.vectors[name][rows], seg.sqnorms[name][rows])
 
-        return self._kept_copy(seg, ("gathered", name, allowed), gather)
+        return self._kept_copy(seg, name, ("gathered", name, allowed), gather)
 
     def allowed_grouped(self, seg: Segment, name: str, allowed: Allowed, part: Partition):
         """The allowed rows of ``seg`` grouped by the lists of ``part``, their
         vectors gathered list by list (a :class:`Grouped`), kept as
         :meth:`_kept_copy` says."""
-        return self._kept_copy(seg, ("grouped", name, allowed), lambda: part.group(
+        return self._kept_copy(seg, name, ("grouped", name, allowed), lambda: part.group(
             self.allowed_list(seg, name, allowed), seg.sqnorms[name]))
 
     @staticmethod
-    def _kept_copy(seg: Segment, key: tuple, make):
-        """``make()``, a copy of a filter's matches, kept per segment version
+    def _kept_copy(seg: Segment, name: str, key: tuple, make):
+        """``make()``, a copy of a filter's matches of vector ``name`` (it has
+        ``.vectors``), kept per segment version
         while the copies of a segment stay under ``GATHERED_BUDGET`` of its
         vector bytes, so a repeated filter scores its matches without copying
         them again (the copy costs several times the scoring). The least
@@ -439,10 +440,10 @@ class Collection:
         copy = make()
         for k in [k for k, v in cache.items() if v[0] != seg.version]:
             del cache[k]  # stale copies must not hold memory
-        size = _copy_bytes(copy)
-        budget = GATHERED_BUDGET * seg.n * seg.dims[key[1]] * 4
+        size = copy.vectors.nbytes
+        budget = GATHERED_BUDGET * seg.n * seg.dims[name] * 4
         if size <= budget:
-            kept = [(k, _copy_bytes(v[1])) for k, v in cache.items() if k[0] in _COPIES]
+            kept = [(k, v[1].vectors.nbytes) for k, v in cache.items() if k[0] in _COPIES]
             held = sum(b for _, b in kept)
             for k, nbytes in kept:  # oldest first
                 if held + size <= budget:
@@ -461,12 +462,8 @@ class Collection:
             bar = progress_bar(total=100, desc=f"partitioning segment {seg.uid} "
                                f"({seg.n:,} points)", enabled=self.config.progress)
             with bar:
-                margin = self.config.recall_margin
-                part = Partition.build(
-                    seg.vectors[name][: seg.n], self.specs[name].metric, seed=self.config.seed,
-                    sqnorms=seg.sqnorms[name][: seg.n], tick=bar.update,
-                    target=min(1.0, self.config.target_recall + (
-                        PARTITION_MARGIN if margin is None else margin)))
+                part = Partition.create(seg.vectors[name][: seg.n], self.specs[name].metric,
+                                        self.config, seg.sqnorms[name][: seg.n], bar.update)
             seg.partitions[name] = part
         return part
 
@@ -527,16 +524,13 @@ class Collection:
                     continue
                 t0 = time.perf_counter() if timed else 0.0
                 valid, n_valid = self.allowed_rows(seg, name, allowed)
-                gather = repeated = False
+                gather = kept = False
                 if allowed is not None:
                     # a filter seen before on this segment version is a repeated one: its
                     # matches are worth a copy, kept while the copies fit GATHERED_BUDGET
-                    repeated = self._seen(seg, name, allowed)
-                    gather = n_valid < GATHER_BELOW * seg.n or (
-                        repeated and self._gather_fits(seg, n_valid))
-                plan = self._plan(seg, name, k, n_valid, options, timed, allowed,
-                                  gathered=gather and repeated,
-                                  copy_fits=repeated and self._gather_fits(seg, n_valid))
+                    kept = self._seen(seg, name, allowed) and self._gather_fits(seg, n_valid)
+                    gather = n_valid < GATHER_BELOW * seg.n or kept
+                plan = self._plan(seg, name, k, n_valid, options, timed, allowed, gathered=kept)
                 fallbacks, scored = 0, n_valid * len(q)
                 if plan.strategy == "exact":
                     if gather:
@@ -572,8 +566,7 @@ class Collection:
         return SearchOutcome(hits, segments, plans, name)
 
     def _plan(self, seg: Segment, name: str, k: int, n_valid: int, options: tuple,
-              fresh: bool, allowed: Allowed | None, gathered: bool,
-              copy_fits: bool) -> SegmentPlan:
+              fresh: bool, allowed: Allowed | None, gathered: bool) -> SegmentPlan:
         """The planner's plan for ``seg``, kept per segment version, config,
         index default effort and cost model (and, under a filter, whether
         post-filtering has failed it so far), so a repeated request reuses it.
@@ -585,15 +578,15 @@ class Collection:
             index.calibration.default_search_k
         misses = self._tally(seg, "misses", name, allowed)
         reads = self._tally(seg, "reads", name, allowed)
-        key = ("plan", name, k, options, allowed, gathered, copy_fits,
-               post_filter_fails(misses), reads_scale(reads))
+        key = ("plan", name, k, options, allowed, gathered, post_filter_fails(misses),
+               reads_scale(reads))
         inputs = (self.config, effort, _planner.COSTS, name in seg.partitions)
         hit = None if fresh else seg.allowed_cache.get(key)
         if hit is not None and hit[0] == seg.version and hit[2] == inputs:
             return hit[1]
         plan = plan_segment(seg, name, k, n_valid, exact=exact, hnsw_ef=hnsw_ef,
                             indexed_only=indexed_only, config=self.config, misses=misses,
-                            gathered=gathered, copy_fits=copy_fits, reads=reads)
+                            gathered=gathered, reads=reads)
         if not fresh:
             seg.allowed_cache[key] = (seg.version, plan, inputs)
         return plan
@@ -602,9 +595,12 @@ class Collection:
 _COPIES = ("gathered", "grouped")  # allowed_cache kinds that hold copies of matches
 
 
-def _copy_bytes(copy) -> int:
-    """Vector bytes of a kept copy (rows, vectors, sqnorms) or Grouped."""
-    return copy.vectors.nbytes if isinstance(copy, Grouped) else copy[1].nbytes
+class Gathered(NamedTuple):
+    """A filter's matches gathered into their own arrays, in row order."""
+
+    rows: np.ndarray
+    vectors: np.ndarray
+    sqnorms: np.ndarray
 
 
 class _PayloadOnly:

@@ -48,10 +48,10 @@ class CostModel:
         per_node = (self.hnsw_per_ef + d * self.hnsw_per_ef_dim) * (m / 16) ** 0.4
         return self.fixed_overhead + self.hnsw_fixed + max(ef, k) * per_node + k * d * 1e-9
 
-    def partition(self, n_lists: int, probe: int, scanned: int, d: int) -> float:
-        """One query probing ``probe`` of ``n_lists`` lists, ``scanned`` rows read."""
+    def partition(self, n_lists: int, read: float, scanned: float, d: int) -> float:
+        """One query reading ``read`` of ``n_lists`` lists, ``scanned`` rows in them."""
         return (self.partition_fixed + n_lists * d * self.exact_per_float
-                + probe * self.scan_per_list + scanned * d * self.scan_per_float)
+                + read * self.scan_per_list + scanned * d * self.scan_per_float)
 
     def exact(self, n: int, d: int) -> float:
         """A full scan of n rows (masked if filtered)."""

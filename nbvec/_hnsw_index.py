@@ -161,14 +161,10 @@ class HnswSegmentIndex:
         if ef != self._ef:
             self.graph.set_ef(ef)
             self._ef = ef
+        options = {} if allowed is None else {"filter": allowed, "num_threads": 1}
         try:
-            if allowed is None:
-                labels, distances = self.graph.knn_query(queries, n)
-            else:
-                labels, distances = self.graph.knn_query(queries, n, filter=allowed,
-                                                         num_threads=1)
+            labels, distances = self.graph.knn_query(queries, n, **options)
         except RuntimeError:  # some query found fewer than n: answer them one by one
-            options = {} if allowed is None else {"filter": allowed, "num_threads": 1}
             return self._query_each(queries, n, options), None
         return labels.view(np.int64), distances
 

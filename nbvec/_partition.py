@@ -92,10 +92,21 @@ class Partition:
         self.vectors = vectors
         self.reach = reach
 
+    recall_margin = 0.02  # as the indexes': the calibration's sample has sampling error
+
     @staticmethod
     def supports(metric: Metric) -> bool:
         """Dot, Cosine and Euclid: a list's bound is a dot product's."""
         return metric.distance is not Distance.MANHATTAN
+
+    @classmethod
+    def create(cls, vectors: np.ndarray, metric: Metric, config, sqnorms=None,
+               tick=None) -> Partition:
+        """Build and calibrate as ``config`` (an EngineConfig) says, for
+        ``target_recall`` plus the recall margin, as the indexes' ``create``."""
+        margin = config.recall_margin if config.recall_margin is not None else cls.recall_margin
+        return cls.build(vectors, metric, seed=config.seed, sqnorms=sqnorms, tick=tick,
+                         target=min(1.0, config.target_recall + margin))
 
     @classmethod
     def build(cls, vectors: np.ndarray, metric: Metric, *, seed: int = 0, sqnorms=None,

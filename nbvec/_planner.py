@@ -37,7 +37,7 @@ class SegmentPlan:
     index's effort: annoy's search_k or HNSW's ef."""
 
     strategy: str  # "exact" | "skip" | "partition" | an index kind ("annoy", "hnsw")
-    search_k: int | None  # the index's effort; a partition's lists to probe
+    search_k: int | None  # the index's effort (None for exact, skip and partition plans)
     reason: str
     predicted_recall: float | None = None  # filled in by explain()
     candidates: int = 0  # searchable rows (live, with the vector, passing the filter)
@@ -67,12 +67,12 @@ def reads_scale(reads) -> int | None:
 
 def plan_segment(seg, name: str, k: int, n_candidates: int, *, exact: bool, hnsw_ef,
                  indexed_only: bool, config, misses=None, gathered=False,
-                 copy_fits=False, reads=None) -> SegmentPlan:
+                 reads=None) -> SegmentPlan:
     """Plan for segment ``seg``, vector ``name``, ``k`` results over
     ``n_candidates`` searchable rows. ``misses``: (queries, fallbacks) of
     earlier searches of this segment's index under the same filter;
-    ``gathered``: the filter's matches are kept gathered (no copy to pay);
-    ``copy_fits``: a copy of them may be kept (a partition probe needs one);
+    ``gathered``: the filter's matches are kept copied (no copy to pay; a
+    partition probe needs such a copy);
     ``reads``: (queries, rows) that partition probes read under the filter."""
     index = seg.indexes.get(name)
     small = seg.vector_kb() < config.full_scan_threshold
@@ -96,7 +96,7 @@ def plan_segment(seg, name: str, k: int, n_candidates: int, *, exact: bool, hnsw
         seen, missed = misses
         why = (f"{kind} left {missed} of {seen} earlier queries under this filter short "
                "(its matches lie away from the queries)")
-        return _away_plan(seg, name, k, n_candidates, d, index.metric, why, copy_fits, reads)
+        return _away_plan(seg, name, k, n_candidates, d, index.metric, why, gathered, reads)
     want, filtered = index_plan(k, n_candidates, index.n_items, effort)
     over_matches = COSTS.exact if gathered else COSTS.gathered
     exact_cost = min(COSTS.exact(seg.n, d), over_matches(n_candidates, d))
@@ -111,14 +111,14 @@ def plan_segment(seg, name: str, k: int, n_candidates: int, *, exact: bool, hnsw
 
 
 def _away_plan(seg, name: str, k: int, n_candidates: int, d: int, metric, why: str,
-               copy_fits: bool, reads):
+               gathered: bool, reads):
     """A filter whose matches lie away from the queries: probe the segment's
     partition when that is cheaper than scanning the matches, else exact.
     The rows a probe reads are those measured under this filter so far, or
     a guess (``SCANNED_GUESS``) before the first probe."""
     exact = SegmentPlan("exact", None, f"{why}: exact over the matches")
     part = seg.partitions.get(name)
-    if not copy_fits or not Partition.supports(metric) or (
+    if not gathered or not Partition.supports(metric) or (
             part is not None and np.isinf(part.reach)):  # calibration: no reach pays
         return exact
     n_lists = n_lists_for(seg.n)

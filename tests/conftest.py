@@ -226,3 +226,18 @@ def rng():
 @pytest.fixture
 def clusters(rng):
     return Clusters(rng, 32)
+
+
+# frames that seal one indexed segment at 8,000+ points of 32-d, built on one thread
+# (the same graph, and answers, every run)
+GRAPH_FRAME = dict(indexing_threshold=1000, full_scan_threshold=10, progress=False, n_jobs=1)
+
+
+@pytest.fixture
+def exact_looks_dear(monkeypatch):
+    """Exact scans look dear to the cost model, as on big segments: the
+    planner answers small test segments by their index (or partition)."""
+    import nbvec._planner
+    from nbvec._costs import CostModel
+
+    monkeypatch.setattr(nbvec._planner, "COSTS", CostModel(exact_per_float=1e-6))

@@ -155,15 +155,21 @@ def test_a_filter_object_is_compiled_once_until_edited(monkeypatch):
         assert vf.search([1, 0], filter=flt).ids == [2] and len(compiled) == 2
 
 
-def test_filters_without_json_text_are_compiled_every_time():
+def test_filters_without_json_text_are_compiled_every_time(monkeypatch):
     import datetime as dt
 
+    import nbvec._filter._parse as parse
+
+    compiled = []
+    real = parse.parse_filter
+    monkeypatch.setattr(parse, "parse_filter", lambda f, *a: compiled.append(f) or real(f, *a))
     vf = VectorFrame(2, "Dot", progress=False)
     vf.upsert([1, 2], np.eye(2), payload=[{"t": "2024-01-01T00:00:00Z"}, {"t": "2025-01-01T00:00:00Z"}])
     f = {"must": [{"key": "t", "range": {"gte": dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)}}]}
-    assert vf.search([1, 1], filter=f).ids == [2]
+    assert vf.search([1, 1], filter=f).ids == [2] and vf.search([1, 1], filter=f).ids == [2]
+    assert len(compiled) == 2  # no JSON text: no memo
     f["must"][0]["range"]["gte"] = dt.datetime(2023, 6, 1, tzinfo=dt.timezone.utc)
-    assert sorted(vf.search([1, 1], filter=f).ids) == [1, 2]
+    assert sorted(vf.search([1, 1], filter=f).ids) == [1, 2] and len(compiled) == 3
 
 
 def test_many_distinct_filters_keep_the_cache_bounded():
@@ -203,6 +209,8 @@ def test_where_memo_still_raises_for_bad_values():
         parse_where("a == @missing")
     with pytest.raises(InvalidFilter, match="NaN"):
         parse_where("a == @v", params={"v": float("nan")})
-    parse_where("a == @v", params={"v": 1})
+    assert parse_where("a == @v", params={"v": 1}) == parse_where("a == 1")
+    with pytest.raises(InvalidFilter, match="NaN"):  # the same text, kept compiled: still checked
+        parse_where("a == @v", params={"v": float("nan")})
     with pytest.raises(InvalidFilter, match="nested list"):
         parse_where("a in @v", params={"v": [[1]]})

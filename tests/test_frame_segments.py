@@ -219,14 +219,14 @@ def test_cosine_zero_vector_like_qdrant_local_mode(rng):
 
 
 # -- plans of unfiltered searches ---------------------------------------------------------
-def test_unfiltered_plans_are_kept_until_their_inputs_change(rng, monkeypatch):
+def test_unfiltered_plans_are_kept_until_their_inputs_change(rng, monkeypatch,
+                                                             exact_looks_dear):
     """A repeated unfiltered request reuses its plans; a write (new segment
     version), another index default, another cost model or a timed
     (explain) search makes new ones."""
     import nbvec._planner
     from nbvec._costs import CostModel
 
-    monkeypatch.setattr(nbvec._planner, "COSTS", CostModel(exact_per_float=1e-6))  # use the graph
     clusters = Clusters(rng, D)
     vf = _frame(index="hnsw", full_scan_threshold=1)
     vf.upsert(range(800), clusters.sample(800))

@@ -33,4 +33,6 @@ def test_got_payloads_are_copies_even_of_a_row_asked_twice():
     first, again = s.get([0, 0])
     first["o"]["n"].append(2)
     first["a"] = 9
-    assert again == ROWS[0] and s.get([0]) == [ROWS[0]] and first is not again
+    unchanged = {"a": 1, "b": "x", "o": {"n": [1]}}
+    assert ROWS[0] == unchanged  # the store copied what it was given
+    assert again == unchanged and s.get([0]) == [unchanged] and first is not again

@@ -134,13 +134,7 @@ def _annoy_targets(r: dict) -> list:
     """The index-vs-raw targets of one search_k, when nbvec took the annoy path."""
     if r["plan"].strategy != "annoy":
         return []
-    same, out = r["same"], []
-    for mode, what in ((SINGLE, "single query"), (BATCHED, BATCHED)):
-        caveat = "" if same.identical(mode) else f"; candidates: {same.candidates(mode)}"
-        out.append(Target(f"annoy path / raw annoy on the same forest (search_k {r['sk']}, "
-                          f"{what}{caveat})", same.ratio(mode, "nbvec"), "<=", 1.3, "x",
-                          goal="index-vs-raw"))
-    return out
+    return r["same"].targets(f"annoy path / raw annoy on the same forest (search_k {r['sk']}")
 
 
 ANNOY_COLUMNS = ["nbvec search_k", "nbvec plan", "nbvec recall@10", "queries",

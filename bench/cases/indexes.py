@@ -286,7 +286,8 @@ def _hnsw_targets(ctx, ds, refs, section) -> list:
             f"(recall {fmt_recall(want)}) {fmt_time(t['nbvec'].median)} vs raw hnswlib ef {raw_p} "
             f"(recall {fmt_recall(raw_r)}) {fmt_time(t['raw'].median)}: "
             f"{fmt_ratio(t.ratio('nbvec', 'raw'))}")
-        targets += _same_graph_targets(ds, label, same)
+        targets += same.targets(f"{ds.name}: nbvec hnsw path / raw hnswlib on the same graph "
+                                f"(ef {label}")
     return targets
 
 
@@ -321,16 +322,6 @@ def _same_graph_note(label, recall: float, same) -> str:
                      f"{same.candidates(mode)}")
     return (f"same graph, ef {label} (nbvec recall@10 {fmt_recall(recall)}), time per query - "
             + "; ".join(parts))
-
-
-def _same_graph_targets(ds, label, same) -> list:
-    out = []
-    for mode, what in ((SINGLE, "single query"), (BATCHED, BATCHED)):
-        caveat = "" if same.identical(mode) else f"; candidates: {same.candidates(mode)}"
-        out.append(Target(f"{ds.name}: nbvec hnsw path / raw hnswlib on the same graph "
-                          f"(ef {label}, {what}{caveat})", same.ratio(mode, "nbvec"), "<=", 1.3,
-                          "x", goal="index-vs-raw"))
-    return out
 
 
 @case("recall-qps-clustered", "Recall@10 vs queries/second, clustered: nbvec vs raw libraries")

@@ -22,7 +22,7 @@ from __future__ import annotations
 import json
 import threading
 
-__all__ = ["memoized", "MEMO_SIZE"]
+__all__ = ["memoized", "remember", "MEMO_SIZE"]
 
 MEMO_SIZE = 64  # filter objects remembered (the oldest makes room)
 _memo: dict = {}  # id(filter) -> (filter, its JSON text, compiled); holds the object alive
@@ -51,8 +51,13 @@ def memoized(filter, compile_):
     if hit is not None and hit[0] is filter and hit[1] == text:
         return hit[2]
     compiled = compile_(filter)
-    with _lock:
-        while len(_memo) >= MEMO_SIZE:
-            _memo.pop(next(iter(_memo)), None)
-        _memo[id(filter)] = (filter, text, compiled)
+    remember(_memo, id(filter), (filter, text, compiled), MEMO_SIZE)
     return compiled
+
+
+def remember(memo: dict, key, value, size: int) -> None:
+    """``memo[key] = value``, the oldest entries making room beyond ``size``."""
+    with _lock:
+        while len(memo) >= size:
+            memo.pop(next(iter(memo)), None)
+        memo[key] = value

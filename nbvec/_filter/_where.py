@@ -50,11 +50,11 @@ import ast
 import datetime as _dt
 import math
 import re
-import threading
 from collections.abc import Mapping
 
 from .._errors import InvalidFilter
 from ._datetime import datetime_micros, parse_datetime
+from ._memo import remember
 from ._plain import plain_value
 from ._rowset import path_tokens
 from ._tree import (
@@ -96,7 +96,6 @@ _IDENT = re.compile(r"[^\W\d]\w*")
 _MISSING = object()
 MEMO_SIZE = 256  # compiled queries remembered, by text and @variable values
 _memo: dict = {}
-_memo_lock = threading.Lock()
 
 
 def parse_where(query: str, params: Mapping | None = None, frame=None) -> Condition:
@@ -118,10 +117,7 @@ def parse_where(query: str, params: Mapping | None = None, frame=None) -> Condit
         return hit
     condition = _read(reader)
     if key is not None:
-        with _memo_lock:
-            while len(_memo) >= MEMO_SIZE:  # the oldest makes room
-                _memo.pop(next(iter(_memo)), None)
-            _memo[key] = condition
+        remember(_memo, key, condition, MEMO_SIZE)
     return condition
 
 

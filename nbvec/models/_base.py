@@ -113,12 +113,7 @@ class NbvecModel(_PydanticModel):
 def _instance(cls: type, fields: Dict[str, Any], given) -> Any:
     """A model instance holding ``fields`` (all of them, in order), ``given``
     being the names set explicitly; no validation."""
-    obj = _new_object(cls)
-    SLOT_SETTERS["__dict__"](obj, fields)
-    SLOT_SETTERS["__pydantic_fields_set__"](obj, set(given))
-    SLOT_SETTERS["__pydantic_extra__"](obj, None)
-    SLOT_SETTERS["__pydantic_private__"](obj, None)
-    return obj
+    return trusted_instances(cls, [fields], frozenset(given))[0]
 
 
 def trusted_instances(cls: type, fields: List[Dict[str, Any]], given: frozenset) -> List[Any]:
