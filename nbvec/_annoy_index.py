@@ -36,6 +36,7 @@ class AnnoySegmentIndex:
     kind = "annoy"
     effort_name = "search_k"
     filterable = False  # annoy cannot skip rows: filters are applied to its candidates
+    takes_raw_queries = False  # queries come prepared (normalized for Cosine)
     recall_margin = 0.02  # leave-one-out ran <= 0.006 optimistic near 0.95-0.98 (measured)
 
     def __init__(self, forest, metric: Metric, dim: int, n_trees: int, n_items: int):

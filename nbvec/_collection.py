@@ -29,6 +29,7 @@ import numpy as np
 
 from . import _planner
 from ._atomic import uninterruptible
+from ._distance import Queries
 from ._errors import PointNotFound
 from ._filter import segment_mask
 from ._optimizer import build_sealed, plan_optimizations, seal_rows_split
@@ -512,7 +513,7 @@ class Collection:
         seconds) for ``explain``; untimed searches may share cached plans.
         """
         metric = self.specs[name].metric
-        q = metric.prepare(queries)
+        given = Queries(metric, queries)  # prepared when a plan needs them
         k = offset + limit
         options = (exact, hnsw_ef, indexed_only)
         with self.lock:
@@ -531,8 +532,9 @@ class Collection:
                     kept = self._seen(seg, name, allowed) and self._gather_fits(seg, n_valid)
                     gather = n_valid < GATHER_BELOW * seg.n or kept
                 plan = self._plan(seg, name, k, n_valid, options, timed, allowed, gathered=kept)
-                fallbacks, scored = 0, n_valid * len(q)
+                fallbacks, scored = 0, n_valid * len(queries)
                 if plan.strategy == "exact":
+                    q = given.prepared
                     if gather:
                         listed, vecs, sqn = self.allowed_gathered(seg, name, allowed)
                         pos_in, scores = exact_topk(metric, q, vecs, sqn, None, k)
@@ -545,24 +547,24 @@ class Collection:
                 elif plan.strategy == "partition":
                     part = self.partition(seg, name)
                     rows, scores, scored = part.topk(
-                        q, self.allowed_grouped(seg, name, allowed, part), k)
+                        given.prepared, self.allowed_grouped(seg, name, allowed, part), k)
                     parts.append((pos, rows, scores))
-                    self._add_to_tally(seg, "reads", name, allowed, len(q), scored)
+                    self._add_to_tally(seg, "reads", name, allowed, len(queries), scored)
                 elif plan.strategy != "skip":  # the segment's index
                     index = seg.indexes[name]
                     rows, scores, fallbacks, scored = index_topk(
-                        metric, index, q, seg.vectors[name], valid, k, plan.search_k, n_valid,
+                        metric, index, given, seg.vectors[name], valid, k, plan.search_k, n_valid,
                         allowed=partial(self.allowed_labels, seg, name, allowed)
-                        if index.filterable else None)
+                        if index.filterable and n_valid < index.n_items else None)
                     parts.append((pos, rows, scores))
                     if allowed is not None:
-                        self._add_to_tally(seg, "misses", name, allowed, len(q), fallbacks)
+                        self._add_to_tally(seg, "misses", name, allowed, len(queries), fallbacks)
                 if timed:
                     plan.candidates, plan.fallbacks = n_valid, fallbacks
                     plan.scored = 0 if plan.strategy == "skip" else scored
                     plan.seconds = time.perf_counter() - t0
                 plans.append(plan)
-            hits = merge_hits(metric, parts, len(q), k, score_threshold, offset)
+            hits = merge_hits(metric, parts, len(queries), k, score_threshold, offset)
         return SearchOutcome(hits, segments, plans, name)
 
     def _plan(self, seg: Segment, name: str, k: int, n_valid: int, options: tuple,

@@ -23,7 +23,7 @@ import numpy as np
 from ._errors import InvalidRequest
 from .models import Distance
 
-__all__ = ["Metric", "metric_for", "normalize_rows"]
+__all__ = ["Metric", "Queries", "metric_for", "normalize_rows"]
 
 _EPS = 1.1920929e-7  # f32 epsilon: the floor qdrant uses for a zero norm
 _MANHATTAN_CHUNK_FLOATS = 4_000_000  # bound the (m, chunk, d) temporary
@@ -101,6 +101,36 @@ class Metric:
         if threshold is None:
             return np.ones(np.shape(scores), dtype=bool)
         return scores > threshold if self.higher_is_better else scores < threshold
+
+
+class Queries:
+    """Queries as given, float32 (m, d), and as :meth:`Metric.prepare` makes
+    them, on first use: an index that prepares them itself (an HNSW graph
+    over Cosine normalizes each query in C) takes them as given, and a
+    search answered by it alone never prepares them.
+
+    >>> qs = Queries(metric_for("Cosine"), np.array([[3, 4]], np.float32))
+    >>> qs.prepared
+    array([[0.6, 0.8]], dtype=float32)
+    """
+
+    __slots__ = ("given", "metric", "_prepared")
+
+    def __init__(self, metric: Metric, given: np.ndarray):
+        self.given, self.metric, self._prepared = given, metric, None
+
+    @property
+    def prepared(self) -> np.ndarray:
+        if self._prepared is None:
+            self._prepared = self.metric.prepare(self.given)
+        return self._prepared
+
+    def for_index(self, index) -> np.ndarray:
+        """The queries ``index`` (annoy, HNSW) takes: as given or prepared."""
+        return self.given if index.takes_raw_queries else self.prepared
+
+    def __len__(self) -> int:
+        return len(self.given)
 
 
 _METRICS = {

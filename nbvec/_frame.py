@@ -33,6 +33,8 @@ __all__ = ["VectorFrame"]
 
 
 def _positive_int(value, what: str) -> int:
+    if type(value) is int and value > 0:  # the common case, at once
+        return value
     if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value <= 0:
         raise InvalidRequest(f"{what} must be a positive integer, got {value!r}")
     return int(value)
@@ -423,12 +425,13 @@ class VectorFrame:
         """
         name = check_name(using, self._specs)
         queries, batch = as_queries(query, self._specs[name].size, name)
-        allowed = self._allowed(filter, where, params, sys._getframe(1))
-        results = self._search_arrays(
+        allowed = None if filter is None and where is None else self._allowed(
+            filter, where, params, sys._getframe(1))
+        table = self._search_table(
             name, queries, allowed, limit=limit if top is None else top, offset=offset,
             score_threshold=score_threshold, exact=exact, hnsw_ef=hnsw_ef,
             indexed_only=indexed_only, with_payload=with_payload, with_vectors=with_vectors)
-        return results if batch else results[0]
+        return table.results() if batch else table.first()
 
     def recommend(self, positive=(), negative=(), *, strategy="average_vector", using=None,
                   filter=None, where=None, params=None, limit=10, offset=0,
@@ -460,7 +463,7 @@ class VectorFrame:
                 exact=exact, hnsw_ef=hnsw_ef, indexed_only=indexed_only,
                 with_payload=with_payload, with_vectors=with_vectors)[0]
         limit = _positive_int(limit, "limit")
-        offset = _nonneg_int(offset or 0, "offset")
+        offset = _nonneg_int(offset, "offset") if offset else 0
         metric = self._specs[name].metric
         with self._engine.lock:
             outcome = self._engine.search_by_scores(
@@ -641,7 +644,7 @@ class VectorFrame:
         """Search prepared (m, d) queries of vector ``name``: the hits of every
         query, taken under the lock (see :class:`~nbvec._hit_results.HitTable`)."""
         limit = _positive_int(limit, "limit")
-        offset = _nonneg_int(offset or 0, "offset")
+        offset = _nonneg_int(offset, "offset") if offset else 0
         if hnsw_ef is not None:
             hnsw_ef = _positive_int(hnsw_ef, "hnsw_ef")
         if score_threshold is not None:

@@ -71,6 +71,14 @@ class HitTable:
     Taken under the lock; :meth:`points` makes the ScoredPoints (once)."""
 
     def __init__(self, hits, segments, pick, names, vector_names):
+        self.pick, self.names, self.vector_names = pick, names, vector_names
+        self.parts: list[_Rows] = []
+        self._points = None
+        if hits.full_from is not None and len(hits.rows) == 1:  # one full answer, one segment
+            rows_of, self.scores = hits.rows[0], hits.scores[0]
+            self.starts = [0, len(rows_of)]
+            self._from_one(segments[hits.full_from], rows_of)
+            return
         m, width = hits.seg.shape
         # every query answered in full (empty slots come last: the last column tells)
         if width == 0 or (hits.seg[0, -1] >= 0 if m == 1 else hits.seg[:, -1].min() >= 0):
@@ -81,21 +89,16 @@ class HitTable:
             valid = hits.seg >= 0
             seg_of, rows_of, self.scores = hits.seg[valid], hits.rows[valid], hits.scores[valid]
             self.starts = [0, *np.cumsum(valid.sum(axis=1)).tolist()]
-        self.pick, self.names, self.vector_names = pick, names, vector_names
-        # the vectors vectors_of will read: the unnamed one alone, or those named
-        copied = None if names is None else [""] if list(vector_names) == [""] else names
-        self.parts: list[_Rows] = []
-        self._points = None
         only = hits.only
         if only is None and len(seg_of) and bool((seg_of == seg_of[0]).all()):
             only = int(seg_of[0])
         if only is not None or len(seg_of) == 0:  # the common case: one segment
-            seg = segments[only] if len(seg_of) else None
-            self.ids = _ids(seg, rows_of) if seg else np.empty(0, dtype=object)
-            self.versions = seg.versions[rows_of] if seg else np.empty(0, dtype=np.int64)
-            if seg and (pick is not None or names is not None):
-                self.parts.append(_Rows(seg, rows_of, None, pick, copied or ()))
+            if len(seg_of):
+                self._from_one(segments[only], rows_of)
+            else:
+                self.ids, self.versions = np.empty(0, dtype=object), np.empty(0, dtype=np.int64)
             return
+        copied = self._copied()
         self.ids = np.empty(len(seg_of), dtype=object)
         self.versions = np.empty(len(seg_of), dtype=np.int64)
         for pos in np.unique(seg_of).tolist():
@@ -103,7 +106,19 @@ class HitTable:
             seg, rows = segments[pos], rows_of[at]
             self.ids[at], self.versions[at] = _ids(seg, rows), seg.versions[rows]
             if pick is not None or names is not None:
-                self.parts.append(_Rows(seg, rows, at, pick, copied or ()))
+                self.parts.append(_Rows(seg, rows, at, pick, copied))
+
+    def _from_one(self, seg, rows) -> None:
+        """Ids, versions and what the hits show, all from ``rows`` of ``seg``."""
+        self.ids, self.versions = _ids(seg, rows), seg.versions[rows]
+        if self.pick is not None or self.names is not None:
+            self.parts.append(_Rows(seg, rows, None, self.pick, self._copied()))
+
+    def _copied(self) -> list:
+        """The vectors :func:`vectors_of` will read: the unnamed one alone, or those named."""
+        if self.names is None:
+            return []
+        return [""] if list(self.vector_names) == [""] else self.names
 
     def __len__(self) -> int:
         return len(self.scores)
@@ -128,6 +143,10 @@ class HitTable:
         """One Results per query, its points made on first read."""
         starts = self.starts
         return [Results.of_table(self, lo, hi) for lo, hi in zip(starts, starts[1:])]
+
+    def first(self) -> Results:
+        """The Results of the first (the only) query."""
+        return Results.of_table(self, 0, self.starts[1])
 
     def point_lists(self) -> list[list]:
         """One plain list of ScoredPoints per query, made now (what the

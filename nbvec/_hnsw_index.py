@@ -45,7 +45,12 @@ from .models import Distance
 
 __all__ = ["HnswSegmentIndex"]
 
-_SPACES = {Distance.COSINE: "ip", Distance.DOT: "ip", Distance.EUCLID: "l2"}
+# hnswlib's "cosine" is its inner product on vectors and queries it normalizes
+# itself (in C): a Cosine graph takes queries as given (``takes_raw_queries``).
+_SPACES = {Distance.COSINE: "cosine", Distance.DOT: "ip", Distance.EUCLID: "l2"}
+# spaces a stored graph may declare: Cosine graphs were saved as "ip" over the
+# same normalized vectors before (the same graph)
+_STORED_SPACES = {Distance.COSINE: ("cosine", "ip"), Distance.DOT: ("ip",), Distance.EUCLID: ("l2",)}
 # The graph's float32 distance -> Qdrant's score, for the distances where it is
 # as precise as re-scoring the stored vectors (Qdrant too returns its index's
 # float32 scores): Cosine's unit vectors give 1 - dot, |dot| <= 1, so 1 - d
@@ -53,6 +58,7 @@ _SPACES = {Distance.COSINE: "ip", Distance.DOT: "ip", Distance.EUCLID: "l2"}
 # Euclid's squared L2 is summed from differences, as a re-score does. Dot is
 # left out: its scores have any scale, and 1 - d would drop the digits of small ones.
 _SCORES = {Distance.COSINE: lambda d: 1 - d, Distance.EUCLID: np.sqrt}
+_UNFILTERED: dict = {}  # knn_query's options without a filter (never changed)
 _EF_GROWTH = 1.4  # calibration grid: ef = k, 1.4k, 2k, 2.7k, ...
 _CHUNKS = 20  # progress steps of a build
 
@@ -79,6 +85,7 @@ class HnswSegmentIndex:
         self.n_items = n_items
         self.calibration: Calibration | None = None
         self._ef = None  # the ef set on the graph (hnswlib keeps it as state)
+        self.takes_raw_queries = metric.distance is Distance.COSINE
 
     @staticmethod
     def supports(metric: Metric) -> bool:
@@ -161,7 +168,7 @@ class HnswSegmentIndex:
         if ef != self._ef:
             self.graph.set_ef(ef)
             self._ef = ef
-        options = {} if allowed is None else {"filter": allowed, "num_threads": 1}
+        options = _UNFILTERED if allowed is None else {"filter": allowed, "num_threads": 1}
         try:
             labels, distances = self.graph.knn_query(queries, n, **options)
         except RuntimeError:  # some query found fewer than n: answer them one by one
@@ -270,10 +277,10 @@ class HnswSegmentIndex:
         if size != meta["bytes"]:
             raise StorageCorrupted(f"{path}: {size} bytes, expected {meta['bytes']} (truncated "
                                    "or replaced HNSW index)")
-        if meta.get("space") != _SPACES.get(metric.distance):
+        if meta.get("space") not in _STORED_SPACES.get(metric.distance, ()):
             raise StorageCorrupted(f"{path}: an HNSW index for space {meta.get('space')!r}, "
                                    f"but the vector's distance is {metric.distance.value}")
-        graph = hnswlib.Index(space=meta["space"], dim=int(meta["dim"]))
+        graph = hnswlib.Index(space=_SPACES[metric.distance], dim=int(meta["dim"]))
         try:
             graph.load_index(str(path), max_elements=int(meta["n_items"]))
         except (RuntimeError, ValueError) as exc:

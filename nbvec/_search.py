@@ -13,7 +13,6 @@ and scores, with row -1 where a segment had fewer than k matches.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -117,7 +116,8 @@ def traverse_effort(effort: int, share: float) -> int:
 def index_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: int,
                effort: int, n_valid: int | None = None, allowed=None):
     """Top-k through a segment ``index`` (annoy or HNSW) at ``effort``,
-    post-filtered by ``valid``. With every item valid, the scores are the
+    post-filtered by ``valid``; ``queries`` a :class:`~nbvec._distance.Queries`
+    (the index takes them as it wants them). With every item valid, the scores are the
     index's own where it gives them as precisely as a re-score (HNSW on
     Cosine and Euclid: ``query_scored``); otherwise every score is
     re-computed exactly from the stored vectors.
@@ -143,13 +143,15 @@ def index_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: in
     if kk == 0:
         return (np.full((m, 0), -1, dtype=np.int64), np.full((m, 0), np.nan, np.float32), 0, 0)
     if n_valid == index.n_items:  # every candidate is valid
-        cand, scores = index.query_scored(queries, kk, effort)
+        cand, scores = index.query_scored(queries.for_index(index), kk, effort)
         if scores is not None:  # the index's own, as precise as a re-score
             return cand, scores, 0, 0
-        rows, scores, scored = _rescored(metric, cand, queries, vectors, valid, kk, n_valid)
+        rows, scores, scored = _rescored(metric, cand, queries.prepared, vectors, valid, kk,
+                                         n_valid)
         return rows, scores, 0, scored
     want, widened = index_plan(kk, n_valid, index.n_items, effort)
-    cand = index.query(queries, want, widened)
+    graph_queries, queries = queries.for_index(index), queries.prepared
+    cand = index.query(graph_queries, want, widened)
     ok = cand >= 0
     ok[ok] = valid[cand[ok]]
     passed = ok.sum(1)
@@ -164,7 +166,7 @@ def index_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: in
     scored = int(ok.sum())
     if allowed is not None and short.any():  # the graph again, for valid rows only
         again = np.flatnonzero(short)
-        cand = index.query(queries[again], kk, traverse_effort(effort, share),
+        cand = index.query(graph_queries[again], kk, traverse_effort(effort, share),
                            allowed=allowed())
         rows[again], scores[again], more = _rescored(metric, cand, queries[again], vectors,
                                                      valid, kk, n_valid)
@@ -204,17 +206,25 @@ def _rescored(metric, cand, queries, vectors, valid, k, n_valid):
     return rows, scores, cand.size + n_short * n_valid
 
 
-@dataclass
 class Hits:
     """Merged results of m queries: (m, K) segment positions, rows, scores.
     ``seg == -1`` marks an empty slot (fewer hits than asked, or cut by
     score_threshold); a row's hits come first, best first, then its empty
-    slots. ``only``: the one segment every hit comes from, when known."""
+    slots. ``only``: the one segment every hit comes from, when known.
+    ``full_from``: that segment when, besides, every slot holds a hit (the
+    common one-segment answer: ``seg`` is then made only if read)."""
 
-    seg: np.ndarray
-    rows: np.ndarray
-    scores: np.ndarray
-    only: int | None = None
+    __slots__ = ("_seg", "rows", "scores", "only", "full_from")
+
+    def __init__(self, seg, rows, scores, only=None):
+        self._seg, self.rows, self.scores, self.only = seg, rows, scores, only
+        self.full_from = only if seg is None else None
+
+    @property
+    def seg(self) -> np.ndarray:
+        if self._seg is None:
+            self._seg = np.full(self.rows.shape, self.only)
+        return self._seg
 
 
 def merge_hits(metric: Metric, parts, m: int, k: int, score_threshold=None, offset=0) -> Hits:
@@ -228,6 +238,8 @@ def merge_hits(metric: Metric, parts, m: int, k: int, score_threshold=None, offs
     if len(parts) == 1:  # one segment: already ordered, nothing to merge
         only, rows, scores = parts[0]
         if m == 1 and (rows.size == 0 or rows[0, -1] >= 0):  # one full answer: -1 pads at the end
+            if score_threshold is None and not offset:
+                return Hits(None, rows, scores, only)
             seg = np.full(rows.shape, only)
         else:
             seg = np.where(rows >= 0, only, -1)

@@ -73,6 +73,13 @@ CASES = {
                    nbvec.InvalidVector, ValueError, ["nan"]),
     "nan-query": (lambda f: f.search(_nan_at(1, 0)[0]), nbvec.InvalidVector, ValueError,
                   ["nan"]),
+    # one float32 query (checked by its sum): NaN, inf, and infs that cancel in a sum
+    "nan-query-f32": (lambda f: f.search(_nan_at(1, 0)[0].astype(np.float32)),
+                      nbvec.InvalidVector, ValueError, ["nan"]),
+    "inf-query-f32": (lambda f: f.search(_inf_at(1, 0)[0].astype(np.float32)),
+                      nbvec.InvalidVector, ValueError, ["inf"]),
+    "infs-cancel-f32": (lambda f: f.search(np.r_[np.inf, -np.inf, np.ones(D - 2)].astype(
+        np.float32)), nbvec.InvalidVector, ValueError, ["inf"]),
     "overflow-to-inf": (lambda f: f.upsert([2000], np.full((1, D), 1e300)), nbvec.InvalidVector,
                         ValueError, ["inf"]),
     "text-vector": (lambda f: f.upsert([2000], [["a"] * D]), nbvec.InvalidVector, ValueError,
@@ -159,6 +166,7 @@ CASES = {
 
 
 @pytest.mark.parametrize("case", list(CASES))
+@pytest.mark.filterwarnings("ignore:invalid value encountered in reduce")  # +inf and -inf
 def test_bad_input_raises_and_changes_nothing(vf, case):
     call, error, builtin, fragments = CASES[case]
     before = snapshot(vf)

@@ -332,6 +332,7 @@ def test_short_post_filtered_queries_traverse_the_graph(data):
     """A random filter leaves a query's post-filtered candidates short by bad
     luck: the graph is searched again for allowed rows only (not an exact
     scan), whose answers are allowed rows, at a recall like the rest."""
+    from nbvec._distance import Queries
     from nbvec._search import index_topk
 
     vf = data.frame(index="hnsw")
@@ -345,7 +346,8 @@ def test_short_post_filtered_queries_traverse_the_graph(data):
         return valid.tolist().__getitem__
 
     queries = metric.prepare(data.queries)
-    rows, scores, exact, _ = index_topk(metric, index, queries, seg.vectors[""], valid, 10, 4,
+    rows, scores, exact, _ = index_topk(metric, index, Queries(metric, data.queries),
+                                        seg.vectors[""], valid, 10, 4,
                                         int(valid.sum()), allowed=allowed)
     assert asked and exact == 0  # short ones traversed, none scanned exactly
     assert valid[rows].all()
@@ -353,3 +355,64 @@ def test_short_post_filtered_queries_traverse_the_graph(data):
     recall = np.mean([recall_at(seg.ids[r].tolist(), brute_force("Dot", stored, q, 10)[0], 10)
                       for r, q in zip(rows, queries)])
     assert recall >= 0.9, recall
+
+
+def test_cosine_graph_takes_queries_at_any_scale(data, hnsw, exact_looks_dear):
+    """A Cosine graph normalizes each query itself (hnswlib's "cosine"):
+    a query scaled by 1e3 or 1e-3 gets the ids and scores of the unit one;
+    a zero query scores 0 against every point, as the exact path does; a
+    float32 query whose sum overflows (every value finite) is still a query."""
+    q = data.queries[:1] / np.linalg.norm(data.queries[:1])
+    unit = hnsw.search(q[0], limit=10)
+    assert "hnsw" in _plans(hnsw, q)
+    for scale in (1e3, 1e-3):
+        got = hnsw.search((q[0] * scale).astype(np.float32), limit=10)
+        assert got.ids == unit.ids
+        np.testing.assert_allclose(got.scores, unit.scores, atol=1e-6)
+    zero = hnsw.search(np.zeros(D, np.float32), limit=5)
+    assert len(zero) == 5 and np.all(zero.scores == 0)
+    assert np.all(hnsw.search(np.zeros(D, np.float32), limit=5, exact=True).scores == 0)
+    huge = np.full(D, 3e38, np.float32)  # sums to inf in float32, every value finite
+    assert len(hnsw.search(huge, limit=3)) == 3
+
+
+def test_graph_answers_never_prepare_the_queries(data, exact_looks_dear, monkeypatch):
+    """An unfiltered search answered by Cosine graphs alone hands the graph
+    the queries as given (no normalization pass of nbvec's own); a filtered
+    one, whose candidates are re-scored, prepares them once."""
+    from nbvec._distance import Metric
+
+    calls = []
+    prepare = Metric.prepare
+    monkeypatch.setattr(Metric, "prepare", lambda self, v: calls.append(len(v)) or prepare(self, v))
+    vf = VectorFrame(D, "Cosine", **{**OPTIONS, "index": "hnsw"})
+    vf.upsert(np.arange(N), data.x[:N], payload=_payload(data.labels[:N]))
+    assert sorted(_plans(vf, data.queries[:3])) == ["hnsw", "skip"]  # + the empty appendable
+    calls.clear()
+    vf.search(data.queries[:3], limit=10)
+    vf.search(data.queries[0], limit=10)
+    assert calls == []
+    vf.search(data.queries[:3], limit=10, where="n < 50")
+    assert calls == [3]
+
+
+def test_cosine_graphs_stored_as_inner_product_still_load(data, hnsw, exact_looks_dear,
+                                                          tmp_path):
+    """Folders written before Cosine graphs declared hnswlib's "cosine"
+    space ("ip" over the same normalized vectors) load and answer the same."""
+    import json
+
+    hnsw.save(tmp_path / "snap")
+    changed = 0
+    for path in (tmp_path / "snap").rglob("*.json"):
+        text = path.read_text()
+        if '"space": "cosine"' in text:
+            path.write_text(text.replace('"space": "cosine"', '"space": "ip"'))
+            changed += 1
+    assert changed, "no stored HNSW metadata found"
+    json.loads(path.read_text())  # still JSON
+    back = VectorFrame.load(tmp_path / "snap")
+    assert "hnsw" in _plans(back, data.queries)
+    for a, b in zip(hnsw.search(data.queries, limit=10), back.search(data.queries, limit=10)):
+        assert a.ids == b.ids
+        np.testing.assert_allclose(a.scores, b.scores, atol=1e-6)
