@@ -567,6 +567,32 @@ class Collection:
             hits = merge_hits(metric, parts, len(queries), k, score_threshold, offset)
         return SearchOutcome(hits, segments, plans, name)
 
+    def graph_answer(self, name: str, query: np.ndarray, k: int, hnsw_ef=None):
+        """The notebook's common request answered straight from a graph: one
+        query (1, d), no filter, no offset, the top ``k``, where one segment
+        holds every point and the planner sends it to an index that scores
+        its own answers (HNSW over Cosine or Euclid, nothing deleted).
+        ``(segment, rows, scores)``, what :meth:`search` finds for it, or
+        None when the request is not that one (:meth:`search` answers it)."""
+        with self.lock:
+            holding = [seg for seg in self.segments if seg.n]
+            if len(holding) != 1:
+                return None
+            seg = holding[0]
+            index = seg.indexes.get(name)
+            if index is None or not index.scores_itself:
+                return None
+            n_valid = seg.searchable(name)[1]
+            if n_valid != index.n_items or k > n_valid:
+                return None
+            plan = self._plan(seg, name, k, n_valid, (False, hnsw_ef, False), False, None,
+                              gathered=False)
+            if plan.strategy != index.kind:
+                return None
+            given = Queries(self.specs[name].metric, query)
+            rows, scores = index.query_scored(given.for_index(index), k, plan.search_k)
+            return None if scores is None else (seg, rows[0], scores[0])
+
     def _plan(self, seg: Segment, name: str, k: int, n_valid: int, options: tuple,
               fresh: bool, allowed: Allowed | None, gathered: bool) -> SegmentPlan:
         """The planner's plan for ``seg``, kept per segment version, config,

@@ -655,6 +655,11 @@ class VectorFrame:
         pick = payload_selector(with_payload)  # validated before searching
         names = vector_names(with_vectors, self._specs)
         with self._engine.lock:  # results read payloads: no write in between
+            if (len(queries) == 1 and allowed is None and not offset and score_threshold is None
+                    and not exact and not indexed_only):
+                answer = self._engine.graph_answer(name, queries, limit, hnsw_ef)
+                if answer is not None:
+                    return HitTable.of_segment(*answer, pick, names, self._specs)
             outcome = self._engine.search(name, queries, limit=limit, offset=offset,
                                           score_threshold=score_threshold, exact=bool(exact),
                                           hnsw_ef=hnsw_ef, indexed_only=bool(indexed_only),

@@ -32,6 +32,7 @@ from .models._base import trusted_instances
 
 __all__ = ["scored_results", "HitTable", "vectors_of"]
 
+PAUSE_GC_FROM = 100  # hits from which making their points pauses the cyclic collector
 _FIELDS = ("id", "version", "score", "payload", "vector", "shard_key", "order_value")
 _GIVEN = frozenset(_FIELDS[:5])  # the fields a hit sets; the others keep their default
 if tuple(ScoredPoint.model_fields) != _FIELDS:  # _make_points spells them out
@@ -108,6 +109,17 @@ class HitTable:
             if pick is not None or names is not None:
                 self.parts.append(_Rows(seg, rows, at, pick, copied))
 
+    @classmethod
+    def of_segment(cls, seg, rows, scores, pick, names, vector_names) -> HitTable:
+        """The table of one query's full answer (``rows`` and ``scores`` of
+        ``seg``, best first)."""
+        self = cls.__new__(cls)
+        self.pick, self.names, self.vector_names = pick, names, vector_names
+        self.parts, self._points = [], None
+        self.scores, self.starts = scores, [0, len(rows)]
+        self._from_one(seg, rows)
+        return self
+
     def _from_one(self, seg, rows) -> None:
         """Ids, versions and what the hits show, all from ``rows`` of ``seg``."""
         self.ids, self.versions = _ids(seg, rows), seg.versions[rows]
@@ -126,18 +138,23 @@ class HitTable:
     def points(self) -> list:
         """Every hit's ScoredPoint, made on the first call."""
         if self._points is None:
-            n = len(self)
-            payloads, vectors = repeat(None, n), repeat(None, n)
-            with gc_paused():  # many acyclic objects at once (see nbvec._gc)
-                if self.pick is not None and n:
-                    payloads = self._per_hit(lambda part: _picked(part.payload, part.n,
-                                                                  self.pick))
-                if self.names is not None and n:
-                    vectors = self._per_hit(lambda part: vectors_of(
-                        part, np.arange(part.n), self.names, self.vector_names))
-                self._points = _make_points(self.ids.tolist(), self.versions.tolist(),
-                                            self.scores.tolist(), payloads, vectors)
+            if len(self) < PAUSE_GC_FROM:  # one pass of the collector at most: not worth a pause
+                self._points = self._make_points()
+            else:
+                with gc_paused():  # many acyclic objects at once (see nbvec._gc)
+                    self._points = self._make_points()
         return self._points
+
+    def _make_points(self) -> list:
+        n = len(self)
+        payloads, vectors = repeat(None, n), repeat(None, n)
+        if self.pick is not None and n:
+            payloads = self._per_hit(lambda part: _picked(part.payload, part.n, self.pick))
+        if self.names is not None and n:
+            vectors = self._per_hit(lambda part: vectors_of(
+                part, np.arange(part.n), self.names, self.vector_names))
+        return _make_points(self.ids.tolist(), self.versions.tolist(), self.scores.tolist(),
+                            payloads, vectors)
 
     def results(self) -> list[Results]:
         """One Results per query, its points made on first read."""

@@ -86,6 +86,7 @@ class HnswSegmentIndex:
         self.calibration: Calibration | None = None
         self._ef = None  # the ef set on the graph (hnswlib keeps it as state)
         self.takes_raw_queries = metric.distance is Distance.COSINE
+        self.scores_itself = metric.distance in _SCORES  # query_scored gives scores
 
     @staticmethod
     def supports(metric: Metric) -> bool:

@@ -40,3 +40,30 @@ def test_batch_calls_leave_the_collector_on():
     search = [models.SearchRequest(vector=[0, 1.0, 0, 0], limit=1)] * 2
     assert [h.id for h in client.search_batch("c", search)[1]] == [2]
     assert gc.isenabled()
+
+
+def test_only_many_hits_pause_the_collector(monkeypatch):
+    """A result of a few points is made with the collector on (a pause costs
+    more than the one pass it could save); PAUSE_GC_FROM hits or more pause it."""
+    import contextlib
+
+    import nbvec._hit_results as hit_results
+    from nbvec import VectorFrame
+
+    paused = []
+
+    @contextlib.contextmanager
+    def recording():
+        paused.append(gc.isenabled())
+        with gc_paused():
+            yield
+
+    monkeypatch.setattr(hit_results, "gc_paused", recording)
+    n = hit_results.PAUSE_GC_FROM
+    vf = VectorFrame(4, "Dot", progress=False)
+    vf.upsert(np.arange(2 * n), np.random.default_rng(0).random((2 * n, 4)))
+    few = vf.search(np.ones(4), limit=n - 1)
+    assert len(list(few)) == n - 1 and paused == []
+    many = vf.search(np.ones((2, 4)), limit=n // 2)  # n hits in one table
+    assert [len(list(r)) for r in many] == [n // 2, n // 2] and paused == [True]
+    assert gc.isenabled()

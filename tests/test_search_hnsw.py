@@ -416,3 +416,61 @@ def test_cosine_graphs_stored_as_inner_product_still_load(data, hnsw, exact_look
     for a, b in zip(hnsw.search(data.queries, limit=10), back.search(data.queries, limit=10)):
         assert a.ids == b.ids
         np.testing.assert_allclose(a.scores, b.scores, atol=1e-6)
+
+
+@pytest.fixture(scope="module")
+def one_graph(data):
+    """{distance: a frame whose points all sit in one HNSW segment}."""
+    out = {}
+    for distance in ("Cosine", "Euclid", "Dot"):
+        vf = VectorFrame(D, distance, **{**OPTIONS, "index": "hnsw"})
+        vf.upsert(np.arange(N), data.x[:N], payload=_payload(data.labels[:N]))
+        out[distance] = vf
+    return out
+
+
+@pytest.mark.parametrize("distance", ["Cosine", "Euclid"])
+def test_graph_answers_equal_the_general_path(data, one_graph, exact_looks_dear, monkeypatch,
+                                              distance):
+    """One unfiltered query over one graph segment is answered straight from
+    the graph (``Collection.graph_answer``): the same ids, score bits,
+    versions, payloads and vectors as the general search path."""
+    from nbvec._collection import Collection
+
+    vf = one_graph[distance]
+    requests = [dict(limit=1), dict(limit=10), dict(limit=50, hnsw_ef=200),
+                dict(limit=10, with_payload=["cluster"], with_vectors=True),
+                dict(limit=7, with_payload=False, hnsw_ef=16)]
+    taken = []
+    answer = Collection.graph_answer
+    monkeypatch.setattr(Collection, "graph_answer",
+                        lambda self, *a: taken.append(answer(self, *a)) or taken[-1])
+    express = [vf.search(q, **r) for r in requests for q in data.queries[:10]]
+    assert len(taken) == len(express) and all(t is not None for t in taken)
+    monkeypatch.setattr(Collection, "graph_answer", lambda self, *a: None)
+    general = [vf.search(q, **r) for r in requests for q in data.queries[:10]]
+    for a, b in zip(express, general, strict=True):
+        assert a.ids == b.ids and a.scores.tobytes() == b.scores.tobytes()
+        assert [(p.version, p.payload, p.vector) for p in a] == \
+            [(p.version, p.payload, p.vector) for p in b]
+
+
+def test_graph_answers_only_the_plain_request(data, one_graph, exact_looks_dear):
+    """The graph answers alone only when it is the whole answer: not for Dot
+    (re-scored), a limit over the points, two segments holding points, or
+    deleted points; those go through the general path and stay right."""
+    q = data.queries[:1]
+    engine = one_graph["Cosine"]._engine
+    assert engine.graph_answer("", q, 10) is not None
+    assert one_graph["Dot"]._engine.graph_answer("", q, 10) is None
+    assert engine.graph_answer("", q, N + 1) is None
+    vf = data.frame(index="hnsw")  # N sealed points + 300 in the appendable segment
+    assert vf._engine.graph_answer("", q, 10) is None
+    stored = data.stored()
+    assert_hits_match(vf.search(q[0], limit=10, hnsw_ef=400), "Cosine", stored, q[0], 10)
+    gone = VectorFrame(D, "Cosine", **{**OPTIONS, "index": "hnsw"})
+    gone.upsert(np.arange(N), data.x[:N])
+    nearest = gone.search(q[0], limit=3, exact=True).ids
+    gone.delete(nearest[:1])
+    assert gone._engine.graph_answer("", q, 10) is None
+    assert nearest[0] not in gone.search(q[0], limit=10).ids
