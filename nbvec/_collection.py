@@ -32,6 +32,7 @@ from ._atomic import uninterruptible
 from ._distance import Queries
 from ._errors import PointNotFound
 from ._filter import segment_mask
+from ._filter._memo import MEMO_SIZE, remember
 from ._optimizer import build_sealed, plan_optimizations, seal_rows_split
 from ._partition import Partition
 from ._payload import Column, concat_batches
@@ -50,7 +51,7 @@ _EMPTY_SEGMENT = SegmentPlan("skip", None, "empty segment")  # shared: nothing f
 ALLOWED_CACHE_ENTRIES = 256
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Allowed:
     """Which points a request may return: those matching ``condition`` (a
     compiled filter, or None) minus ``exclude_ids`` (e.g. recommend examples).
@@ -65,6 +66,26 @@ class Allowed:
 
     def __hash__(self) -> int:
         return self._hash
+
+    def __eq__(self, other) -> bool:  # the same object, most often (see Allowed.of)
+        return self is other or (isinstance(other, Allowed) and self._hash == other._hash
+                                  and self.condition == other.condition
+                                  and self.exclude_ids == other.exclude_ids)
+
+    @classmethod
+    def of(cls, condition, exclude_ids: tuple = ()) -> Allowed:
+        """The Allowed of ``condition`` and ``exclude_ids``: the same object
+        for a repeated request (a compiled filter is kept per filter object),
+        so the caches keyed by it compare by identity."""
+        key = (condition, exclude_ids)
+        hit = _ALLOWED.get(key)
+        if hit is None:
+            hit = cls(condition, exclude_ids)
+            remember(_ALLOWED, key, hit, MEMO_SIZE)
+        return hit
+
+
+_ALLOWED: dict = {}  # (condition, excluded ids) -> its Allowed, the recent ones
 
 
 @dataclass

@@ -632,7 +632,7 @@ class VectorFrame:
         cond = self._condition(filter, where, params, frame)
         if cond is None and not exclude_ids:
             return None
-        return Allowed(cond, tuple(exclude_ids))
+        return Allowed.of(cond, tuple(exclude_ids))
 
     def _search_arrays(self, name, queries, allowed, **options) -> list[Results]:
         """Search prepared (m, d) queries of vector ``name``: one Results per

@@ -214,3 +214,23 @@ def test_where_memo_still_raises_for_bad_values():
         parse_where("a == @v", params={"v": float("nan")})
     with pytest.raises(InvalidFilter, match="nested list"):
         parse_where("a in @v", params={"v": [[1]]})
+
+
+def test_a_repeated_filter_meets_the_same_allowed_object():
+    """Requests repeating a filter (object or where text) resolve to one
+    Allowed, so the per-segment caches keyed by it compare by identity; a
+    new filter, or the same one with excluded ids, gets its own."""
+    from nbvec import models
+
+    vf = _frame([{"v": i % 3} for i in range(30)])
+    f = models.Filter(must=[models.FieldCondition(key="v", match=models.MatchValue(value=1))])
+    first = vf._allowed(f, None, None, None)
+    assert vf._allowed(f, None, None, None) is first
+    assert vf._allowed(None, "v == 1", None, None) is vf._allowed(None, "v == 1", None, None)
+    other = models.Filter(must=[models.FieldCondition(key="v", match=models.MatchValue(value=2))])
+    assert vf._allowed(other, None, None, None) is not first
+    excluding = vf._allowed(f, None, None, None, exclude_ids=[1])
+    assert excluding is not first and excluding.exclude_ids == (1,)
+    assert excluding == vf._allowed(f, None, None, None, exclude_ids=[1]) != first
+    assert vf.search([1, 0], filter=f, limit=30).ids == vf.search([1, 0], where="v == 1",
+                                                                   limit=30).ids
