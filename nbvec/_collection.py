@@ -441,10 +441,13 @@ class Collection:
 
     def allowed_grouped(self, seg: Segment, name: str, allowed: Allowed, part: Partition):
         """The allowed rows of ``seg`` grouped by the lists of ``part``, their
-        vectors gathered list by list (a :class:`Grouped`), kept as
-        :meth:`_kept_copy` says."""
-        return self._kept_copy(seg, name, ("grouped", name, allowed), lambda: part.group(
-            self.allowed_list(seg, name, allowed), seg.sqnorms[name]))
+        vectors gathered list by list and the probe's reach calibrated for
+        them (a :class:`Grouped`), kept as :meth:`_kept_copy` says."""
+        def group():
+            rows = self.allowed_list(seg, name, allowed)
+            return part.group_calibrated(rows, seg.sqnorms[name], self.config)
+
+        return self._kept_copy(seg, name, ("grouped", name, allowed), group)
 
     @staticmethod
     def _kept_copy(seg: Segment, name: str, key: tuple, make):

@@ -10,7 +10,9 @@ match: lists in order of a likely bound on their best score (the centroid's
 score plus ``reach`` times the list's spread seen from the query), until
 the next list's bound falls below the k-th best score found. A query near
 its matches stops after a few lists; one far from them reads more, as it
-must. ``reach`` is calibrated at build for the target recall.
+must. ``reach`` is calibrated at build for the target recall under a
+stand-in for the hardest filters, then for each filter probed, with rows it
+rules out as queries (its matches' copy keeps that reach).
 
 Built on demand, the first time the planner wants it for a segment, and
 kept for the segment's life (a sealed segment's vectors never change).
@@ -70,6 +72,7 @@ class Grouped:
     centroids: np.ndarray
     centroid_sqnorms: np.ndarray
     spread: np.ndarray
+    reach: float | None = None  # calibrated for these matches (None: the partition's)
 
 
 class Partition:
@@ -104,9 +107,14 @@ class Partition:
                tick=None) -> Partition:
         """Build and calibrate as ``config`` (an EngineConfig) says, for
         ``target_recall`` plus the recall margin, as the indexes' ``create``."""
-        margin = config.recall_margin if config.recall_margin is not None else cls.recall_margin
         return cls.build(vectors, metric, seed=config.seed, sqnorms=sqnorms, tick=tick,
-                         target=min(1.0, config.target_recall + margin))
+                         target=cls.target_for(config))
+
+    @classmethod
+    def target_for(cls, config) -> float:
+        """The recall a calibration aims at: ``target_recall`` plus the margin."""
+        margin = config.recall_margin if config.recall_margin is not None else cls.recall_margin
+        return min(1.0, config.target_recall + margin)
 
     @classmethod
     def build(cls, vectors: np.ndarray, metric: Metric, *, seed: int = 0, sqnorms=None,
@@ -153,6 +161,13 @@ class Partition:
         sq = sqnorms[rows] if sqnorms is not None else np.einsum("ij,ij->i", vectors, vectors)
         return self._grouped(rows, vectors, sq, starts, counts)
 
+    def group_calibrated(self, rows: np.ndarray, sqnorms, config) -> Grouped:
+        """:meth:`group`, with the ``reach`` calibrated for these matches
+        (:meth:`calibrate_for`) as ``config`` (an EngineConfig) says."""
+        grouped = self.group(rows, sqnorms)
+        grouped.reach = self.calibrate_for(grouped, self.target_for(config), seed=config.seed)
+        return grouped
+
     def _grouped(self, rows, vectors, sqnorms, starts, counts) -> Grouped:
         held = np.flatnonzero(counts)
         return Grouped(rows, vectors, sqnorms, starts, counts, held, self.centroids[held],
@@ -167,7 +182,8 @@ class Partition:
         Returns (rows (m, k'), scores (m, k'), n_scored), k' = min(k, matches),
         scores exact and best first."""
         metric = self.metric
-        reach = self.reach if reach is None else reach
+        if reach is None:
+            reach = self.reach if matches.reach is None else matches.reach
         m, kk = len(queries), min(k, len(matches.rows))
         out_rows = np.empty((m, kk), dtype=np.int64)
         out_scores = np.empty((m, kk), dtype=np.float32)
@@ -278,14 +294,35 @@ class Partition:
             np.put_along_axis(ruled_out, near[:, : int(share * n_lists)], True, axis=1)
             ruled_out[np.arange(len(picked)), self.lists[picked]] = True  # its own list
             filters.append(self._recall_check(queries, key, ruled_out, every))
-        lo, hi = 0, len(REACHES)  # bisect the grid: REACHES[hi] reaches the target
-        while lo < hi:
-            mid = (lo + hi) // 2
-            if all(check(REACHES[mid]) >= target for check in filters):
-                hi = mid
-            else:
-                lo = mid + 1
-        return float(REACHES[hi]) if hi < len(REACHES) else np.inf
+        return _smallest_reach(filters, target)
+
+    def calibrate_for(self, matches: Grouped, target: float, seed: int = 0,
+                      k: int = 10) -> float:
+        """The reach for one filter (its ``matches``): the smallest on the
+        grid whose mean recall@k reaches ``target`` for sample rows the
+        filter rules out as queries (the queries a probe serves: the planner
+        probes once the index has left queries short, their matches away
+        from them). The build's reach stands in for the hardest filters (the
+        query's own neighbourhood ruled out); a filter of whole clusters,
+        say, reaches the target reading fewer lists. inf (every list) when
+        the matches are too few to rank or the rows ruled out too few to ask."""
+        n, rows = len(self.vectors), matches.rows
+        outside = np.ones(n, dtype=bool)
+        outside[rows] = False
+        outside = np.flatnonzero(outside)
+        if len(rows) <= k or len(matches.holding) <= 2 or len(outside) < CALIBRATION_QUERIES:
+            return np.inf
+        metric = self.metric
+        picked = np.random.default_rng(seed).choice(outside, CALIBRATION_QUERIES, replace=False)
+        queries = self.vectors[picked]
+        key = metric.key(metric.scores(queries, matches.vectors, matches.sqnorms))
+        truth = rows[np.argpartition(-key, k - 1, axis=1)[:, :k]]
+
+        def recall(reach) -> float:
+            found = self.topk(queries, matches, k, reach)[0]
+            return float((found[:, :, None] == truth[:, None, :]).any(axis=2).mean())
+
+        return _smallest_reach([recall], target)
 
     def _recall_check(self, queries, key, ruled_out, every: Grouped, k: int = 10):
         """reach -> mean recall@k, each query under its own filter: every row
@@ -300,6 +337,20 @@ class Partition:
                                   for q, g, t in zip(queries, views, truth, strict=True)]))
 
         return recall
+
+
+def _smallest_reach(recalls, target: float) -> float:
+    """The smallest reach on the grid at which every ``recalls`` (reach ->
+    mean recall) reaches ``target`` (recall grows with the reach: bisect);
+    inf when none does."""
+    lo, hi = 0, len(REACHES)  # REACHES[hi] reaches the target
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if all(recall(REACHES[mid]) >= target for recall in recalls):
+            hi = mid
+        else:
+            lo = mid + 1
+    return float(REACHES[hi]) if hi < len(REACHES) else np.inf
 
 
 def _nearest(points: np.ndarray, centroids: np.ndarray) -> np.ndarray:

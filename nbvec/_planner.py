@@ -127,5 +127,5 @@ def _away_plan(seg, name: str, k: int, n_candidates: int, d: int, metric, why: s
     if COSTS.partition(n_lists, lists, scanned, d) >= COSTS.exact(n_candidates, d):
         return SegmentPlan("exact", None, f"{why}: exact over the matches" + (
             f" (a partition probe read {scanned:,.0f} rows a query)" if reads else ""))
-    how = "built now" if part is None else f"reach {part.reach:.2f}"
+    how = "built now" if part is None else "its reach calibrated for this filter"
     return SegmentPlan("partition", None, f"{why}: a probe of a k-means partition ({how})")

@@ -123,6 +123,39 @@ def test_the_reach_matters(built, world):
     assert recall(0.3) < 0.93 and recall(None) >= 0.95
 
 
+def test_a_filters_own_reach_reaches_the_target_reading_less(built, world):
+    """``calibrate_for`` a filter (its matches): recall@10 >= 0.95 for the
+    queries it rules out, against numpy brute force; for a filter whose
+    matches lie everywhere (every other row) it settles on a smaller reach
+    than the build's stand-in for the hardest filters, reading fewer rows."""
+    distance, metric, stored, part = built
+    x, labels, queries = world
+    q = metric.prepare(queries)
+    clusters = part.group_calibrated(np.flatnonzero(labels < SELECTED), None, _Config())
+    assert np.isfinite(clusters.reach)
+    truth = clusters.rows[exact_topk(metric, q, clusters.vectors, None, None, 10)[0]]
+    got = part.topk(q, clusters, 10)[0]  # the filter's own reach
+    assert np.mean([np.isin(g, t).mean() for g, t in zip(got, truth)]) >= 0.95
+    everywhere = part.group(np.arange(0, len(stored), 2))
+    reach = part.calibrate_for(everywhere, 0.97)
+    assert reach < part.reach
+    assert part.topk(q, everywhere, 10, reach)[2] < part.topk(q, everywhere, 10)[2]
+
+
+def test_a_filters_own_reach_needs_matches_and_rows_outside(built):
+    """Too few matches to rank, or too few rows outside the filter to ask
+    as queries: every list is read (reach inf)."""
+    _, _, stored, part = built
+    assert part.calibrate_for(part.group(np.arange(5)), 0.97) == np.inf
+    assert part.calibrate_for(part.group(np.arange(len(stored) - 10)), 0.97) == np.inf
+
+
+class _Config:
+    """The EngineConfig fields a calibration reads."""
+
+    target_recall, recall_margin, seed = 0.95, None, 0
+
+
 def test_fewer_matches_than_k_returns_them_all(built):
     _, _, stored, part = built
     rows = np.array([3, 1000, 4321])
