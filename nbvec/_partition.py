@@ -46,7 +46,7 @@ EXCLUDED_SHARES = (0.0, 0.1)  # calibration filters rule out the query's nearest
 REACHES = 1.5 * 1.05 ** np.arange(70)  # the calibration's grid: 1.5 to 42, 5% steps
 FIRST_LISTS = 16  # lists read before the bound is first checked
 GROWTH = 4  # each later round reads at most GROWTH x the lists read so far
-SORTED_LISTS = 256  # lists ranked by a partial sort first (all of them when more are read)
+SORTED_LISTS = 64  # lists ranked by a partial sort first (all of them when more are read)
 SLICE_ROWS = 16  # matches per list from which lists are read in place
 
 
@@ -235,14 +235,20 @@ class Partition:
                 order = np.concatenate([order, rest[_best_first(bounds[rest], len(rest))]])
                 lists, bound = matches.holding[order], bounds[order]
                 counts = matches.counts[lists]
-            at = _ranges(matches.starts[lists[start:done]], counts[start:done])
-            key = self._scan(q, matches, matches.starts[lists[start:done]], counts[start:done],
-                             at)
-            read += len(at)
-            best, best_at = np.concatenate([best, key]), np.concatenate([best_at, at])
-            if len(best) > k:
-                top = np.argpartition(best, len(best) - k)[len(best) - k :]
-                best, best_at = best[top], best_at[top]
+            starts, sizes = matches.starts[lists[start:done]], counts[start:done]
+            key = self._scan(q, matches, starts, sizes)
+            read += len(key)
+            if len(best) + len(key) > k:  # the k best so far: their positions, not every row's
+                both = np.concatenate([best, key])
+                top = np.argpartition(both, len(both) - k)[len(both) - k :]
+                earlier = top < len(best)
+                at = np.empty(k, dtype=np.int64)
+                at[earlier] = best_at[top[earlier]]
+                at[~earlier] = _positions(starts, sizes, top[~earlier] - len(best))
+                best, best_at = both[top], at
+            else:
+                best = np.concatenate([best, key])
+                best_at = np.concatenate([best_at, _ranges(starts, sizes)])
             if done >= len(bounds):
                 break
             kth = best.min() if len(best) >= k else -np.inf
@@ -254,23 +260,25 @@ class Partition:
             start, done = done, min(beating, GROWTH * done)
         return best_at, read
 
-    def _scan(self, q, matches: Grouped, starts, counts, at) -> np.ndarray:
+    def _scan(self, q, matches: Grouped, starts, counts) -> np.ndarray:
         """Scan keys (a ranking, higher is better, not the score) of the
-        matches at positions ``at`` (lists ``starts``/``counts``) for query
-        ``q``: q.x, less |x|^2 / 2 for Euclid. Full lists are read in place,
-        a matrix-vector product per list: a row gather moves every vector
-        twice, and the scan is memory-bound."""
-        if len(at) < SLICE_ROWS * len(starts):
+        matches of the lists ``starts``/``counts``, list after list, for
+        query ``q``: q.x, less |x|^2 / 2 for Euclid. Full lists are read in
+        place, a matrix-vector product per list: a row gather moves every
+        vector twice, and the scan is memory-bound."""
+        total = int(counts.sum())
+        if total < SLICE_ROWS * len(starts):
+            at = _ranges(starts, counts)
             key = matches.vectors[at] @ q
         else:  # np.dot into the output: ~25% less than @ and a concatenate
             vectors, dot = matches.vectors, np.dot
-            key = np.empty(len(at), dtype=np.float32)
+            key = np.empty(total, dtype=np.float32)
             end = 0
             for s, c in zip(starts.tolist(), counts.tolist(), strict=True):
                 dot(vectors[s : s + c], q, out=key[end : end + c])
                 end += c
         if self.metric.distance is Distance.EUCLID:
-            key -= 0.5 * matches.sqnorms[at]
+            key -= 0.5 * matches.sqnorms[_ranges(starts, counts)]
         return key
 
     def calibrate(self, rng, target: float, sqnorms=None) -> float:
@@ -365,6 +373,13 @@ def _best_first(values: np.ndarray, top: int) -> np.ndarray:
         part = np.argpartition(-values, top)[:top]
         return part[np.argsort(-values[part], kind="stable")]
     return np.argsort(-values, kind="stable")
+
+
+def _positions(starts: np.ndarray, counts: np.ndarray, at: np.ndarray) -> np.ndarray:
+    """``_ranges(starts, counts)[at]``, without making the ranges."""
+    ends = np.cumsum(counts)
+    which = np.searchsorted(ends, at, side="right")
+    return starts[which] + (at - (ends[which] - counts[which]))
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:

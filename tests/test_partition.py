@@ -9,7 +9,7 @@ from conftest import GRAPH_FRAME, brute_force, recall_at, reference_scores
 
 from nbvec import VectorFrame
 from nbvec._distance import metric_for
-from nbvec._partition import Partition, _ranges, n_lists_for
+from nbvec._partition import Partition, _positions, _ranges, n_lists_for
 from nbvec._search import exact_topk
 
 D = 32
@@ -48,6 +48,14 @@ def test_ranges_concatenate_each_range():
     starts, counts = np.array([5, 0, 9, 2]), np.array([2, 0, 3, 1])
     want = [i for s, c in zip(starts, counts) for i in range(s, s + c)]
     assert _ranges(starts, counts).tolist() == want
+
+
+def test_positions_index_the_ranges_without_making_them():
+    rng = np.random.default_rng(0)
+    starts, counts = rng.integers(0, 1000, 40), rng.integers(0, 30, 40)
+    ranges = _ranges(starts, counts)
+    at = rng.choice(len(ranges), 25, replace=False)
+    assert _positions(starts, counts, at).tolist() == ranges[at].tolist()
 
 
 def test_list_count_grows_as_the_square_root():
