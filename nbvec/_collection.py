@@ -444,8 +444,10 @@ class Collection:
         vectors gathered list by list and the probe's reach calibrated for
         them (a :class:`Grouped`), kept as :meth:`_kept_copy` says."""
         def group():
-            rows = self.allowed_list(seg, name, allowed)
-            return part.group_calibrated(rows, seg.sqnorms[name], self.config)
+            grouped = part.group(self.allowed_list(seg, name, allowed), seg.sqnorms[name])
+            grouped.reach = part.reach_for(allowed, grouped, self.config,
+                                           among=seg.searchable(name)[0])
+            return grouped
 
         return self._kept_copy(seg, name, ("grouped", name, allowed), group)
 

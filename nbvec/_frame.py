@@ -635,13 +635,13 @@ class VectorFrame:
         return Allowed.of(cond, tuple(exclude_ids))
 
     def _search_arrays(self, name, queries, allowed, **options) -> list[Results]:
-        """Search prepared (m, d) queries of vector ``name``: one Results per
+        """Search validated (m, d) queries of vector ``name``: one Results per
         query (``options``: those of :meth:`_search_table`)."""
         return self._search_table(name, queries, allowed, **options).results()
 
     def _search_table(self, name, queries, allowed, *, limit, offset, score_threshold, exact,
                       hnsw_ef, indexed_only, with_payload, with_vectors) -> HitTable:
-        """Search prepared (m, d) queries of vector ``name``: the hits of every
+        """Search validated (m, d) float32 queries of vector ``name``: the hits of every
         query, taken under the lock (see :class:`~nbvec._hit_results.HitTable`)."""
         limit = _positive_int(limit, "limit")
         offset = _nonneg_int(offset, "offset") if offset else 0

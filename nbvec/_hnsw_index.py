@@ -14,7 +14,9 @@ the held-out points are inserted. Unlike a stored point asked about itself
 meets the graph as a real query does. If no affordable ef reaches the
 target, the segment is marked for exact scans.
 
-Distances: Cosine (stored normalized) and Dot use inner product, Euclid
+Distances: Cosine uses hnswlib's "cosine" space (inner product over the
+stored normalized vectors; hnswlib normalizes each query itself, in float32,
+so a query's components should stay above ~1e-19), Dot inner product, Euclid
 squared L2; hnswlib has no Manhattan (``supports`` says so and the
 optimizer builds annoy there). The graph's distances are turned into
 Qdrant's scores (``query_scored``) for Cosine and Euclid, where they are as
@@ -48,9 +50,9 @@ __all__ = ["HnswSegmentIndex"]
 # hnswlib's "cosine" is its inner product on vectors and queries it normalizes
 # itself (in C): a Cosine graph takes queries as given (``takes_raw_queries``).
 _SPACES = {Distance.COSINE: "cosine", Distance.DOT: "ip", Distance.EUCLID: "l2"}
-# spaces a stored graph may declare: Cosine graphs were saved as "ip" over the
-# same normalized vectors before (the same graph)
-_STORED_SPACES = {Distance.COSINE: ("cosine", "ip"), Distance.DOT: ("ip",), Distance.EUCLID: ("l2",)}
+# the space a graph file declares: its distance, inner product over normalized
+# vectors for Cosine ("ip", readable by every nbvec); "cosine" is read as well
+_STORED_SPACES = {Distance.COSINE: ("ip", "cosine"), Distance.DOT: ("ip",), Distance.EUCLID: ("l2",)}
 # The graph's float32 distance -> Qdrant's score, for the distances where it is
 # as precise as re-scoring the stored vectors (Qdrant too returns its index's
 # float32 scores): Cosine's unit vectors give 1 - dot, |dot| <= 1, so 1 - d
@@ -258,7 +260,7 @@ class HnswSegmentIndex:
         cal = self.calibration
         return {"kind": self.kind, "file": path.name, "bytes": path.stat().st_size,
                 "dim": self.dim, "m": self.m, "ef_construct": self.ef_construct,
-                "n_items": self.n_items, "space": _SPACES[self.metric.distance],
+                "n_items": self.n_items, "space": _STORED_SPACES[self.metric.distance][0],
                 "calibration": asdict(cal) if cal is not None else None}
 
     @classmethod

@@ -35,6 +35,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ._distance import Distance, Metric
+from ._filter._memo import remember
 
 __all__ = ["Partition", "Grouped", "n_lists_for"]
 
@@ -48,6 +49,7 @@ FIRST_LISTS = 16  # lists read before the bound is first checked
 GROWTH = 4  # each later round reads at most GROWTH x the lists read so far
 SORTED_LISTS = 64  # lists ranked by a partial sort first (all of them when more are read)
 SLICE_ROWS = 16  # matches per list from which lists are read in place
+REACHES_KEPT = 64  # filters whose own reach a partition remembers
 
 
 def n_lists_for(n: int) -> int:
@@ -94,6 +96,7 @@ class Partition:
         self.metric = metric
         self.vectors = vectors
         self.reach = reach
+        self._reaches: dict = {}  # a filter's key -> (its matches, its reach): see reach_for
 
     recall_margin = 0.02  # as the indexes': the calibration's sample has sampling error
 
@@ -161,12 +164,20 @@ class Partition:
         sq = sqnorms[rows] if sqnorms is not None else np.einsum("ij,ij->i", vectors, vectors)
         return self._grouped(rows, vectors, sq, starts, counts)
 
-    def group_calibrated(self, rows: np.ndarray, sqnorms, config) -> Grouped:
-        """:meth:`group`, with the ``reach`` calibrated for these matches
-        (:meth:`calibrate_for`) as ``config`` (an EngineConfig) says."""
-        grouped = self.group(rows, sqnorms)
-        grouped.reach = self.calibrate_for(grouped, self.target_for(config), seed=config.seed)
-        return grouped
+    def reach_for(self, key, matches: Grouped, config, among=None) -> float:
+        """The reach of one filter (``key``, e.g. its Allowed), whose matches
+        are ``matches``: calibrated (:meth:`calibrate_for`, as ``config``, an
+        EngineConfig, says) on first need and kept while the count of its
+        matches stays within 10% (new copies of the matches after writes,
+        or after making room, reuse it)."""
+        count = len(matches.rows)
+        hit = self._reaches.get(key)
+        if hit is not None and abs(hit[0] - count) <= 0.1 * hit[0]:
+            return hit[1]
+        reach = self.calibrate_for(matches, self.target_for(config), seed=config.seed,
+                                   among=among)
+        remember(self._reaches, key, (count, reach), REACHES_KEPT)
+        return reach
 
     def _grouped(self, rows, vectors, sqnorms, starts, counts) -> Grouped:
         held = np.flatnonzero(counts)
@@ -267,6 +278,7 @@ class Partition:
         place, a matrix-vector product per list: a row gather moves every
         vector twice, and the scan is memory-bound."""
         total = int(counts.sum())
+        at = None
         if total < SLICE_ROWS * len(starts):
             at = _ranges(starts, counts)
             key = matches.vectors[at] @ q
@@ -278,7 +290,7 @@ class Partition:
                 dot(vectors[s : s + c], q, out=key[end : end + c])
                 end += c
         if self.metric.distance is Distance.EUCLID:
-            key -= 0.5 * matches.sqnorms[_ranges(starts, counts)]
+            key -= 0.5 * matches.sqnorms[_ranges(starts, counts) if at is None else at]
         return key
 
     def calibrate(self, rng, target: float, sqnorms=None) -> float:
@@ -304,8 +316,8 @@ class Partition:
             filters.append(self._recall_check(queries, key, ruled_out, every))
         return _smallest_reach(filters, target)
 
-    def calibrate_for(self, matches: Grouped, target: float, seed: int = 0,
-                      k: int = 10) -> float:
+    def calibrate_for(self, matches: Grouped, target: float, seed: int = 0, k: int = 10,
+                      among=None) -> float:
         """The reach for one filter (its ``matches``): the smallest on the
         grid whose mean recall@k reaches ``target`` for sample rows the
         filter rules out as queries (the queries a probe serves: the planner
@@ -313,9 +325,11 @@ class Partition:
         from them). The build's reach stands in for the hardest filters (the
         query's own neighbourhood ruled out); a filter of whole clusters,
         say, reaches the target reading fewer lists. inf (every list) when
-        the matches are too few to rank or the rows ruled out too few to ask."""
+        the matches are too few to rank or the rows ruled out too few to ask.
+        ``among``: a mask of the rows that may be asked (live, holding the
+        vector; None: every row)."""
         n, rows = len(self.vectors), matches.rows
-        outside = np.ones(n, dtype=bool)
+        outside = np.ones(n, dtype=bool) if among is None else np.array(among[:n], dtype=bool)
         outside[rows] = False
         outside = np.flatnonzero(outside)
         if len(rows) <= k or len(matches.holding) <= 2 or len(outside) < CALIBRATION_QUERIES:

@@ -139,7 +139,8 @@ def test_a_filters_own_reach_reaches_the_target_reading_less(built, world):
     distance, metric, stored, part = built
     x, labels, queries = world
     q = metric.prepare(queries)
-    clusters = part.group_calibrated(np.flatnonzero(labels < SELECTED), None, _Config())
+    clusters = part.group(np.flatnonzero(labels < SELECTED))
+    clusters.reach = part.reach_for("clusters", clusters, _Config())
     assert np.isfinite(clusters.reach)
     truth = clusters.rows[exact_topk(metric, q, clusters.vectors, None, None, 10)[0]]
     got = part.topk(q, clusters, 10)[0]  # the filter's own reach
@@ -159,6 +160,45 @@ def test_a_filters_own_reach_needs_matches_and_rows_outside(built):
     _, _, stored, part = built
     assert part.calibrate_for(part.group(np.arange(5)), 0.97) == np.inf
     assert part.calibrate_for(part.group(np.arange(len(stored) - 10)), 0.97) == np.inf
+
+
+def test_a_filters_reach_is_kept_until_its_matches_change(built, world, monkeypatch):
+    """``reach_for`` calibrates a filter once and reuses the reach for a new
+    copy of about the same matches; a count off by more than 10% calibrates
+    again."""
+    _, _, _, part = built
+    _, labels, _ = world
+    calls = []
+    calibrate = Partition.calibrate_for
+    monkeypatch.setattr(Partition, "calibrate_for",
+                        lambda self, *a, **kw: calls.append(1) or calibrate(self, *a, **kw))
+    rows = np.flatnonzero(labels < SELECTED)
+    first = part.reach_for("kept", part.group(rows), _Config())
+    assert part.reach_for("kept", part.group(rows[:-5]), _Config()) == first and len(calls) == 1
+    part.reach_for("kept", part.group(rows[: len(rows) // 2]), _Config())
+    assert len(calls) == 2
+
+
+def test_a_filters_reach_asks_only_searchable_rows(built, world):
+    """Rows deleted or lacking the vector (stored as zeros) are never asked
+    as calibration queries: with most rows outside the filter zeroed out and
+    masked, the reach is the one the live rows alone give."""
+    distance, metric, stored, part = built
+    _, labels, _ = world
+    rows = np.flatnonzero(labels < SELECTED)
+    live = np.zeros(len(stored), dtype=bool)
+    live[rows] = True
+    live[np.flatnonzero(labels >= SELECTED)[:400]] = True  # 400 live rows outside the filter
+    zeroed = Partition(part.centroids, part.lists, part.spread, metric,
+                       np.where(live[:, None], stored, 0).astype(np.float32), part.reach)
+    sq = np.einsum("ij,ij->i", zeroed.vectors, zeroed.vectors)
+    matches = zeroed.group(rows, sq)
+    asked = zeroed.calibrate_for(matches, 0.97, among=live)
+    alone = Partition(part.centroids, part.lists, part.spread, metric, stored, part.reach)
+    live_only = alone.group(rows, np.einsum("ij,ij->i", stored, stored))
+    assert asked == alone.calibrate_for(live_only, 0.97, among=live)
+    if distance == "Cosine":  # zero queries score 0 against every match: no reach reaches 0.97
+        assert zeroed.calibrate_for(matches, 0.97) == np.inf
 
 
 class _Config:

@@ -357,11 +357,12 @@ def test_short_post_filtered_queries_traverse_the_graph(data):
     assert recall >= 0.9, recall
 
 
-def test_cosine_graph_takes_queries_at_any_scale(data, hnsw, exact_looks_dear):
-    """A Cosine graph normalizes each query itself (hnswlib's "cosine"):
-    a query scaled by 1e3 or 1e-3 gets the ids and scores of the unit one;
-    a zero query scores 0 against every point, as the exact path does; a
-    float32 query whose sum overflows (every value finite) is still a query."""
+def test_cosine_graph_normalizes_each_query(data, hnsw, exact_looks_dear):
+    """A Cosine graph normalizes each query itself (hnswlib's "cosine", in
+    float32): a query scaled by 1e3 or 1e-3 gets the ids and scores of the
+    unit one; a zero query scores 0 against every point, as the exact path
+    does; so does a finite query whose square norm overflows float32 (both
+    paths divide it by an infinite norm)."""
     q = data.queries[:1] / np.linalg.norm(data.queries[:1])
     unit = hnsw.search(q[0], limit=10)
     assert "hnsw" in _plans(hnsw, q)
@@ -372,8 +373,9 @@ def test_cosine_graph_takes_queries_at_any_scale(data, hnsw, exact_looks_dear):
     zero = hnsw.search(np.zeros(D, np.float32), limit=5)
     assert len(zero) == 5 and np.all(zero.scores == 0)
     assert np.all(hnsw.search(np.zeros(D, np.float32), limit=5, exact=True).scores == 0)
-    huge = np.full(D, 3e38, np.float32)  # sums to inf in float32, every value finite
-    assert len(hnsw.search(huge, limit=3)) == 3
+    huge = np.full(D, 3e38, np.float32)  # its square norm is inf in float32, every value finite
+    assert np.all(hnsw.search(huge, limit=3).scores == 0)
+    assert np.all(hnsw.search(huge, limit=3, exact=True).scores == 0)
 
 
 def test_graph_answers_never_prepare_the_queries(data, exact_looks_dear, monkeypatch):
@@ -396,21 +398,22 @@ def test_graph_answers_never_prepare_the_queries(data, exact_looks_dear, monkeyp
     assert calls == [3]
 
 
-def test_cosine_graphs_stored_as_inner_product_still_load(data, hnsw, exact_looks_dear,
-                                                          tmp_path):
-    """Folders written before Cosine graphs declared hnswlib's "cosine"
-    space ("ip" over the same normalized vectors) load and answer the same."""
+def test_cosine_graphs_declared_either_way_load(data, hnsw, exact_looks_dear, tmp_path):
+    """A Cosine graph file declares its distance, inner product ("ip" over
+    normalized vectors, as every nbvec wrote it); one declaring hnswlib's
+    "cosine" space loads too, and both answer as the frame saved."""
     import json
 
     hnsw.save(tmp_path / "snap")
-    changed = 0
+    edited = []
     for path in (tmp_path / "snap").rglob("*.json"):
         text = path.read_text()
-        if '"space": "cosine"' in text:
-            path.write_text(text.replace('"space": "cosine"', '"space": "ip"'))
-            changed += 1
-    assert changed, "no stored HNSW metadata found"
-    json.loads(path.read_text())  # still JSON
+        if '"space": "ip"' in text:
+            path.write_text(text.replace('"space": "ip"', '"space": "cosine"'))
+            edited.append(path)
+    assert edited, "no stored HNSW metadata declaring inner product"
+    assert all('"space": "cosine"' in p.read_text() and json.loads(p.read_text())
+               for p in edited)
     back = VectorFrame.load(tmp_path / "snap")
     assert "hnsw" in _plans(back, data.queries)
     for a, b in zip(hnsw.search(data.queries, limit=10), back.search(data.queries, limit=10)):
@@ -470,6 +473,7 @@ def test_graph_answers_only_the_plain_request(data, one_graph, exact_looks_dear)
     assert_hits_match(vf.search(q[0], limit=10, hnsw_ef=400), "Cosine", stored, q[0], 10)
     gone = VectorFrame(D, "Cosine", **{**OPTIONS, "index": "hnsw"})
     gone.upsert(np.arange(N), data.x[:N])
+    assert gone._engine.graph_answer("", q, 10) is not None  # before the delete
     nearest = gone.search(q[0], limit=3, exact=True).ids
     gone.delete(nearest[:1])
     assert gone._engine.graph_answer("", q, 10) is None
