@@ -68,27 +68,38 @@ def exact_topk(metric: Metric, queries, vectors, sqnorms, valid, k: int, rows=No
     n = len(vectors) if mask is None else len(vectors) - int(mask.sum())
     m = len(queries)
     kk = min(k, n)
+    if kk == 0:
+        return np.empty((m, 0), dtype=np.int64), np.empty((m, 0), dtype=np.float32)
+    if m <= QUERY_CHUNK:  # one product: its answer as it comes
+        pos, scores = _chunk_topk(metric, queries, vectors, sqnorms, mask, kk)
+        return (pos if rows is None else rows[pos]), scores
     out_rows = np.empty((m, kk), dtype=np.int64)
     out_scores = np.empty((m, kk), dtype=np.float32)
-    if kk == 0:
-        return out_rows, out_scores
     for lo in range(0, m, QUERY_CHUNK):
         q = queries[lo : lo + QUERY_CHUNK]
-        key = metric.key(metric.scores(q, vectors, sqnorms))
-        if mask is not None:
-            key[:, mask] = _NEG
-        pos = _topk_from_keys(key, kk)
-        # Re-score the winners pair by pair: exact for the BLAS-expanded
-        # distances, and the same float32 sums whether a query came alone or
-        # in a batch (a matrix product rounds differently from a matrix-vector
-        # one), so n batched searches equal n single ones to the bit.
-        scores = metric.pair_scores(q, vectors[pos])
-        order = np.argsort(-metric.key(scores), axis=1, kind="stable")
-        r = np.arange(len(q))[:, None]
-        pos, scores = pos[r, order], scores[r, order]
-        out_scores[lo : lo + len(q)] = scores
+        pos, out_scores[lo : lo + len(q)] = _chunk_topk(metric, q, vectors, sqnorms, mask, kk)
         out_rows[lo : lo + len(q)] = pos if rows is None else rows[pos]
     return out_rows, out_scores
+
+
+def _chunk_topk(metric: Metric, q, vectors, sqnorms, mask, k: int):
+    """(positions, scores) of the k best ``vectors`` for each of the queries
+    ``q`` (one matrix product), best first."""
+    key = metric.key(metric.scores(q, vectors, sqnorms))
+    if mask is not None:
+        key[:, mask] = _NEG
+    pos = _topk_from_keys(key, k)
+    # Re-score the winners pair by pair: exact for the BLAS-expanded
+    # distances, and the same float32 sums whether a query came alone or
+    # in a batch (a matrix product rounds differently from a matrix-vector
+    # one), so n batched searches equal n single ones to the bit.
+    scores = metric.pair_scores(q, vectors[pos])
+    if len(q) == 1:
+        order = np.argsort(-metric.key(scores[0]), kind="stable")
+        return pos[:, order], scores[:, order]
+    order = np.argsort(-metric.key(scores), axis=1, kind="stable")
+    r = np.arange(len(q))[:, None]
+    return pos[r, order], scores[r, order]
 
 
 def index_plan(k: int, n_valid: int, n_items: int, effort: int) -> tuple[int, int]:
