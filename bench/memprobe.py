@@ -24,13 +24,14 @@ from . import datasets
 __all__ = ["CONTESTANTS", "rss", "probe"]
 
 
-def rss() -> dict:
-    """Current and peak resident set size of this process, in bytes."""
+def rss(keys=("VmRSS", "VmHWM")) -> dict:
+    """Memory fields ``keys`` of /proc/self/status (by default the current
+    and peak resident set size) of this process, in bytes."""
     out = {}
     with open("/proc/self/status") as f:
         for line in f:
             key, _, value = line.partition(":")
-            if key in ("VmRSS", "VmHWM"):
+            if key in keys:
                 out[key] = int(value.split()[0]) * 1024
     return out
 

@@ -437,14 +437,14 @@ class SameIndex:
     def identical(self, mode: str) -> bool:
         return not any(self.differ[mode].values())
 
-    def targets(self, title: str) -> list[Target]:
+    def targets(self, path: str, setting: str) -> list[Target]:
         """The <= 1.3x index-vs-raw targets, single queries and batches:
-        ``title`` names the path and setting; differing candidates are named."""
+        "``path`` (``setting``, single query)"; differing candidates are named."""
         out = []
         for mode, what in ((SINGLE, "single query"), (BATCHED, BATCHED)):
             caveat = "" if self.identical(mode) else f"; candidates: {self.candidates(mode)}"
-            out.append(Target(f"{title}, {what}{caveat})", self.ratio(mode, "nbvec"), "<=", 1.3,
-                              "x", goal="index-vs-raw"))
+            out.append(Target(f"{path} ({setting}, {what}{caveat})", self.ratio(mode, "nbvec"),
+                              "<=", 1.3, "x", goal="index-vs-raw"))
         return out
 
 

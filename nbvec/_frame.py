@@ -425,8 +425,7 @@ class VectorFrame:
         """
         name = check_name(using, self._specs)
         queries, batch = as_queries(query, self._specs[name].size, name)
-        allowed = None if filter is None and where is None else self._allowed(
-            filter, where, params, sys._getframe(1))
+        allowed = self._allowed(filter, where, params, sys._getframe(1))
         table = self._search_table(
             name, queries, allowed, limit=limit if top is None else top, offset=offset,
             score_threshold=score_threshold, exact=exact, hnsw_ef=hnsw_ef,
@@ -458,10 +457,10 @@ class VectorFrame:
             sys._getframe(1))
         if strategy == "average_vector":
             query = average_vector(pos, neg)[None, :]
-            return self._search_arrays(
+            return self._search_table(
                 name, query, allowed, limit=limit, offset=offset, score_threshold=score_threshold,
                 exact=exact, hnsw_ef=hnsw_ef, indexed_only=indexed_only,
-                with_payload=with_payload, with_vectors=with_vectors)[0]
+                with_payload=with_payload, with_vectors=with_vectors).first()
         limit = _positive_int(limit, "limit")
         offset = _nonneg_int(offset, "offset") if offset else 0
         metric = self._specs[name].metric
@@ -633,11 +632,6 @@ class VectorFrame:
         if cond is None and not exclude_ids:
             return None
         return Allowed.of(cond, tuple(exclude_ids))
-
-    def _search_arrays(self, name, queries, allowed, **options) -> list[Results]:
-        """Search validated (m, d) queries of vector ``name``: one Results per
-        query (``options``: those of :meth:`_search_table`)."""
-        return self._search_table(name, queries, allowed, **options).results()
 
     def _search_table(self, name, queries, allowed, *, limit, offset, score_threshold, exact,
                       hnsw_ef, indexed_only, with_payload, with_vectors) -> HitTable:

@@ -88,7 +88,8 @@ class HnswSegmentIndex:
         self.calibration: Calibration | None = None
         self._ef = None  # the ef set on the graph (hnswlib keeps it as state)
         self.takes_raw_queries = metric.distance is Distance.COSINE
-        self.scores_itself = metric.distance in _SCORES  # query_scored gives scores
+        self._to_score = _SCORES.get(metric.distance)  # None: candidates are re-scored
+        self.scores_itself = self._to_score is not None  # query_scored gives scores
 
     @staticmethod
     def supports(metric: Metric) -> bool:
@@ -157,10 +158,9 @@ class HnswSegmentIndex:
         float32 scores, best first; scores None where they would be less
         precise than a re-score (Dot) or some query came back short."""
         rows, distances = self._search(queries, n, ef, None)
-        to_score = _SCORES.get(self.metric.distance)
-        if distances is None or to_score is None:
+        if distances is None or self._to_score is None:
             return rows, None
-        return rows, to_score(distances)
+        return rows, self._to_score(distances)
 
     def _search(self, queries, n, ef, allowed):
         """(rows, distances); distances None when a query came back short."""

@@ -36,6 +36,7 @@ import numpy as np
 
 from ._distance import Distance, Metric
 from ._filter._memo import remember
+from ._search import rescored_best_first
 
 __all__ = ["Partition", "Grouped", "n_lists_for"]
 
@@ -205,9 +206,8 @@ class Partition:
         for i in range(m):  # per query: each reads its own lists
             q = queries[i : i + 1]
             best, read = self._read(q[0], matches, bounds[i], kk)
-            scores = metric.pair_scores(q, matches.vectors[best][None])[0]  # as exact_topk does
-            order = np.argsort(-metric.key(scores), kind="stable")
-            out_rows[i], out_scores[i] = matches.rows[best[order]], scores[order]
+            best, out_scores[i] = rescored_best_first(metric, q, matches.vectors, best[None])
+            out_rows[i] = matches.rows[best[0]]
             scored += read + kk
         return out_rows, out_scores, scored
 

@@ -116,16 +116,18 @@ def _away_plan(seg, name: str, k: int, n_candidates: int, d: int, metric, why: s
     partition when that is cheaper than scanning the matches, else exact.
     The rows a probe reads are those measured under this filter so far, or
     a guess (``SCANNED_GUESS``) before the first probe."""
-    exact = SegmentPlan("exact", None, f"{why}: exact over the matches")
     part = seg.partitions.get(name)
-    if not gathered or not Partition.supports(metric) or (
-            part is not None and np.isinf(part.reach)):  # calibration: no reach pays
-        return exact
-    n_lists = n_lists_for(seg.n)
-    scanned = reads[1] / reads[0] if reads else min(n_candidates, SCANNED_GUESS * seg.n + 20 * k)
-    lists = FIRST_LISTS + scanned * n_lists / seg.n
-    if COSTS.partition(n_lists, lists, scanned, d) >= COSTS.exact(n_candidates, d):
-        return SegmentPlan("exact", None, f"{why}: exact over the matches" + (
-            f" (a partition probe read {scanned:,.0f} rows a query)" if reads else ""))
-    how = "built now" if part is None else "its reach calibrated for this filter"
-    return SegmentPlan("partition", None, f"{why}: a probe of a k-means partition ({how})")
+    measured = ""
+    if gathered and Partition.supports(metric) and (
+            part is None or not np.isinf(part.reach)):  # inf: calibration found no reach pays
+        n_lists = n_lists_for(seg.n)
+        scanned = reads[1] / reads[0] if reads else min(n_candidates,
+                                                        SCANNED_GUESS * seg.n + 20 * k)
+        lists = FIRST_LISTS + scanned * n_lists / seg.n
+        if COSTS.partition(n_lists, lists, scanned, d) < COSTS.exact(n_candidates, d):
+            how = "built now" if part is None else "its reach calibrated for this filter"
+            return SegmentPlan("partition", None,
+                               f"{why}: a probe of a k-means partition ({how})")
+        if reads:
+            measured = f" (a partition probe read {scanned:,.0f} rows a query)"
+    return SegmentPlan("exact", None, f"{why}: exact over the matches{measured}")

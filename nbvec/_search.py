@@ -19,7 +19,7 @@ import numpy as np
 from ._distance import Metric
 
 __all__ = ["exact_topk", "index_topk", "index_plan", "traverse_effort", "merge_hits", "Hits",
-           "QUERY_CHUNK"]
+           "rescored_best_first", "QUERY_CHUNK"]
 
 QUERY_CHUNK = 128  # queries per matrix product: 100-256 is BLAS's sweet spot here
 _NEG = np.float32(-np.inf)
@@ -88,17 +88,22 @@ def _chunk_topk(metric: Metric, q, vectors, sqnorms, mask, k: int):
     key = metric.key(metric.scores(q, vectors, sqnorms))
     if mask is not None:
         key[:, mask] = _NEG
-    pos = _topk_from_keys(key, k)
-    # Re-score the winners pair by pair: exact for the BLAS-expanded
-    # distances, and the same float32 sums whether a query came alone or
-    # in a batch (a matrix product rounds differently from a matrix-vector
-    # one), so n batched searches equal n single ones to the bit.
-    scores = metric.pair_scores(q, vectors[pos])
-    if len(q) == 1:
+    return rescored_best_first(metric, q, vectors, _topk_from_keys(key, k))
+
+
+def rescored_best_first(metric: Metric, queries, vectors, pos):
+    """(pos, scores): each query's candidates ``pos`` (m, c) among
+    ``vectors``, re-scored pair by pair and ordered best first (stable).
+    Pair by pair: exact for the BLAS-expanded distances, and the same
+    float32 sums whether a query came alone or in a batch (a matrix product
+    rounds differently from a matrix-vector one), so n batched searches
+    equal n single ones to the bit."""
+    scores = metric.pair_scores(queries, vectors[pos])
+    if len(queries) == 1:  # one query: no row bookkeeping
         order = np.argsort(-metric.key(scores[0]), kind="stable")
         return pos[:, order], scores[:, order]
     order = np.argsort(-metric.key(scores), axis=1, kind="stable")
-    r = np.arange(len(q))[:, None]
+    r = np.arange(len(queries))[:, None]
     return pos[r, order], scores[r, order]
 
 
@@ -197,19 +202,13 @@ def _rescored(metric, cand, queries, vectors, valid, k, n_valid):
     """(rows, scores, n_scored) of index candidates ``cand`` (m, k), all
     valid, -1 padding a query the index left short: re-scored exactly, best
     first; a short query is answered exactly over the ``valid`` rows."""
-    m = len(cand)
-    if m == 1 and cand[0, -1] >= 0:  # one query (the notebook's case): no row bookkeeping
-        scores = metric.pair_scores(queries, vectors[cand])
-        order = np.argsort(-metric.key(scores[0]), kind="stable")
-        return cand[:, order], scores[:, order], k
+    if len(cand) == 1 and cand[0, -1] >= 0:  # one full answer (the notebook's case)
+        return (*rescored_best_first(metric, queries, vectors, cand), k)
     short = cand[:, -1] < 0  # short answers are padded at the end
     n_short = int(np.count_nonzero(short))
     if n_short:
         cand = np.where(cand >= 0, cand, 0)
-    scores = metric.pair_scores(queries, vectors[cand])
-    order = np.argsort(-metric.key(scores), axis=1, kind="stable")
-    r = np.arange(m)[:, None]
-    rows, scores = cand[r, order], scores[r, order]
+    rows, scores = rescored_best_first(metric, queries, vectors, cand)
     if n_short:
         fb = np.flatnonzero(short)
         rows[fb], scores[fb] = exact_topk(metric, queries[fb], vectors[: len(valid)], None,
@@ -225,11 +224,14 @@ class Hits:
     ``full_from``: that segment when, besides, every slot holds a hit (the
     common one-segment answer: ``seg`` is then made only if read)."""
 
-    __slots__ = ("_seg", "rows", "scores", "only", "full_from")
+    __slots__ = ("_seg", "rows", "scores", "only")
 
     def __init__(self, seg, rows, scores, only=None):
         self._seg, self.rows, self.scores, self.only = seg, rows, scores, only
-        self.full_from = only if seg is None else None
+
+    @property
+    def full_from(self) -> int | None:
+        return self.only if self._seg is None else None
 
     @property
     def seg(self) -> np.ndarray:
@@ -248,12 +250,10 @@ def merge_hits(metric: Metric, parts, m: int, k: int, score_threshold=None, offs
     only = None
     if len(parts) == 1:  # one segment: already ordered, nothing to merge
         only, rows, scores = parts[0]
-        if m == 1 and (rows.size == 0 or rows[0, -1] >= 0):  # one full answer: -1 pads at the end
-            if score_threshold is None and not offset:
-                return Hits(None, rows, scores, only)
-            seg = np.full(rows.shape, only)
-        else:
-            seg = np.where(rows >= 0, only, -1)
+        full = m == 1 and (rows.size == 0 or rows[0, -1] >= 0)  # -1 pads at the end
+        if full and score_threshold is None and not offset:
+            return Hits(None, rows, scores, only)
+        seg = np.where(rows >= 0, only, -1)
     else:
         seg = np.concatenate([np.where(r >= 0, p, -1) for p, r, _ in parts], axis=1)
         rows = np.concatenate([r for _, r, _ in parts], axis=1)

@@ -2,7 +2,9 @@
 brute-force reference, a plain-Python model of a collection, and comparisons.
 
 The reference is deliberately written apart from the engine: float64, one
-formula per distance, a full sort. Nothing here imports nbvec's internals.
+formula per distance, a full sort: it imports nothing of nbvec. Only
+``planner_costs`` and ``exact_looks_dear`` touch nbvec's internals, to make
+its cost model send small test segments down a path.
 """
 
 from __future__ import annotations
@@ -233,11 +235,16 @@ def clusters(rng):
 GRAPH_FRAME = dict(indexing_threshold=1000, full_scan_threshold=10, progress=False, n_jobs=1)
 
 
+def planner_costs(monkeypatch, **costs) -> None:
+    """The planner's cost model with ``costs`` changed (for this test)."""
+    import nbvec._planner
+    from nbvec._costs import CostModel
+
+    monkeypatch.setattr(nbvec._planner, "COSTS", CostModel(**costs))
+
+
 @pytest.fixture
 def exact_looks_dear(monkeypatch):
     """Exact scans look dear to the cost model, as on big segments: the
     planner answers small test segments by their index (or partition)."""
-    import nbvec._planner
-    from nbvec._costs import CostModel
-
-    monkeypatch.setattr(nbvec._planner, "COSTS", CostModel(exact_per_float=1e-6))
+    planner_costs(monkeypatch, exact_per_float=1e-6)

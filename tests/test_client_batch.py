@@ -107,12 +107,26 @@ def test_search_batch_equals_searches(client):
 
 def test_interleaved_arguments_group_by_identity_then_by_value(client):
     """Requests alternating between two filter objects, and a third filter
-    equal to the first in value, answer as single calls (in request order)."""
+    equal to the first in value, answer as single calls (in request order),
+    in two batch searches: the three ``a`` and ``a_again`` requests in one,
+    the two ``b`` in the other."""
+    from nbvec import VectorFrame
+
     rng = np.random.default_rng(4)
     a, b, a_again = below(3), below(2), below(3)
     filters = [a, b, a, a_again, b, a]
     reqs = [nm.QueryRequest(query=v, filter=f, limit=3, with_payload=True)
             for v, f in zip(rng.normal(size=(len(filters), D)).tolist(), filters)]
-    got = client.query_batch_points("c", reqs)
+    batches = []
+    search_table = VectorFrame._search_table
+
+    def counted(self, name, queries, *args, **kwargs):
+        batches.append(len(queries))
+        return search_table(self, name, queries, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(VectorFrame, "_search_table", counted)
+        got = client.query_batch_points("c", reqs)
+    assert sorted(batches) == [2, 4]
     assert got == [single(client, r) for r in reqs]
     assert_models(got)

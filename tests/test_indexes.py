@@ -105,6 +105,9 @@ def test_short_answers_are_padded(points):
     assert idx.query(x[:2], 10).shape == (2, 3)  # at most the items there are
     rows, scores = idx.query_scored(x[:2], 10)
     assert rows.shape == scores.shape == (2, 3)
+    assert all(set(r) == {0, 1, 2} for r in rows.tolist())  # every item, best first
+    assert (np.diff(scores, axis=1) >= 0).all()  # Euclid: distances grow
+    assert rows[:, 0].tolist() == [0, 1]  # each query is itself a stored item
 
 
 def test_filtered_traversal_returns_allowed_rows_only(points):

@@ -149,6 +149,6 @@ def test_a_hit_tables_point_lists_are_its_results_made_now(vf):
     table = vf._search_table("", queries, None, **options)
     lists = table.point_lists()
     assert all(type(points) is list for points in lists)
-    assert lists == [list(r) for r in vf._search_arrays("", queries, None, **options)]
+    assert lists == [list(r) for r in vf._search_table("", queries, None, **options).results()]
     assert [[p.id for p in points] for points in lists] == [[1, 2], [4], [3]]
     assert lists == table.point_lists() and lists[0] is not table.point_lists()[0]

@@ -15,20 +15,18 @@ from conftest import (
     Clusters,
     assert_hits_match,
     brute_force,
+    planner_costs,
     pydocs_or_skip,
     recall_at,
 )
 
 import nbvec
-import nbvec._planner
 from nbvec import VectorFrame
-from nbvec._costs import CostModel
 
 TARGET = 0.95
 D, N = 32, 8000
-# one sealed 8,000-point segment (1,000 KB) plus an appendable one; one
-# build thread, so the graph (and every answer) is the same on every run
-OPTIONS = GRAPH_FRAME
+# GRAPH_FRAME: one sealed 8,000-point segment (1,000 KB) plus an appendable
+# one; one build thread, so the graph (and every answer) is the same on every run
 
 
 def _payload(labels):
@@ -45,7 +43,7 @@ class Data:
         self.queries = self.clusters.sample(100)
 
     def frame(self, distance="Cosine", **options):
-        vf = VectorFrame(D, distance, **{**OPTIONS, **options})
+        vf = VectorFrame(D, distance, **{**GRAPH_FRAME, **options})
         vf.upsert(np.arange(N), self.x[:N], payload=_payload(self.labels[:N]))
         vf.upsert(np.arange(N, N + 300), self.x[N:], payload=_payload(self.labels[N:]))
         return vf
@@ -89,17 +87,16 @@ def test_segments_get_hnsw_indexes(hnsw):
 def test_recall_on_clustered_data(data, distance, monkeypatch, record_property):
     vf = data.frame(distance, index="hnsw")
     assert _recall(vf, data.queries) >= TARGET  # whatever the planner picked
-    monkeypatch.setattr(nbvec._planner, "COSTS", CostModel(exact_per_float=1e-6))  # as exact_looks_dear
+    planner_costs(monkeypatch, exact_per_float=1e-6)  # exact_looks_dear, from here on
     plans = _plans(vf, data.queries)
-    if distance != "Dot":  # Dot may find no affordable ef (not a metric): then exact
-        assert "hnsw" in plans, plans
+    assert "hnsw" in plans, plans
     recall = _recall(vf, data.queries)
     record_property("recall", recall)
     assert recall >= TARGET, (recall, plans)
 
 
 def test_manhattan_falls_back_to_annoy(data):
-    vf = VectorFrame(D, "Manhattan", index="hnsw", **{**OPTIONS, "indexing_threshold": 100})
+    vf = VectorFrame(D, "Manhattan", index="hnsw", **{**GRAPH_FRAME, "indexing_threshold": 100})
     vf.upsert(np.arange(1000), data.x[:1000])
     kinds = {s.get("vector.index") for s in vf.info()["segments"] if s["indexed"]}
     assert kinds == {"annoy"}
@@ -122,9 +119,7 @@ def test_default_search_scores_are_the_points_scores(data, distance, exact_looks
     hits best first; a query alone gets the same ids and score bits as in a
     batch."""
     vf = data.frame(distance, index="hnsw")
-    if "hnsw" not in _plans(vf, data.queries):
-        assert distance == "Dot"  # Cosine and Euclid plan the graph (test_recall_on_clustered_data)
-        pytest.skip("Dot: the calibration found no affordable ef here")
+    assert "hnsw" in _plans(vf, data.queries)
     stored = data.stored()
     batch = vf.search(data.queries[:20], limit=10)
     for q, hits in zip(data.queries[:20], batch):
@@ -316,8 +311,7 @@ def test_a_filter_the_index_keeps_missing_is_planned_for_directly(data, exact_lo
                for q, hits in zip(far, vf.search(far, where=where, limit=10))]
     assert np.mean(recalls) >= TARGET, recalls
     # a probe that reads dear: exact over the matches, every answer exact
-    monkeypatch.setattr(nbvec._planner, "COSTS", CostModel(exact_per_float=1e-6,
-                                                         scan_per_float=1e-3))
+    planner_costs(monkeypatch, exact_per_float=1e-6, scan_per_float=1e-3)  # reads look dear
     plan = next(p for p in vf.explain(far[4:], where=where, limit=10).to_pandas().itertuples()
                 if p.strategy != "skip" and p.points == N)
     assert plan.strategy == "exact" and "exact over the matches" in plan.reason, plan
@@ -378,7 +372,8 @@ def test_cosine_graph_normalizes_each_query(data, hnsw, exact_looks_dear):
     assert np.all(hnsw.search(huge, limit=3, exact=True).scores == 0)
 
 
-def test_graph_answers_never_prepare_the_queries(data, exact_looks_dear, monkeypatch):
+def test_graph_answers_never_prepare_the_queries(data, one_graph, exact_looks_dear,
+                                                 monkeypatch):
     """An unfiltered search answered by Cosine graphs alone hands the graph
     the queries as given (no normalization pass of nbvec's own); a filtered
     one, whose candidates are re-scored, prepares them once."""
@@ -387,8 +382,7 @@ def test_graph_answers_never_prepare_the_queries(data, exact_looks_dear, monkeyp
     calls = []
     prepare = Metric.prepare
     monkeypatch.setattr(Metric, "prepare", lambda self, v: calls.append(len(v)) or prepare(self, v))
-    vf = VectorFrame(D, "Cosine", **{**OPTIONS, "index": "hnsw"})
-    vf.upsert(np.arange(N), data.x[:N], payload=_payload(data.labels[:N]))
+    vf = one_graph["Cosine"]
     assert sorted(_plans(vf, data.queries[:3])) == ["hnsw", "skip"]  # + the empty appendable
     calls.clear()
     vf.search(data.queries[:3], limit=10)
@@ -401,19 +395,22 @@ def test_graph_answers_never_prepare_the_queries(data, exact_looks_dear, monkeyp
 def test_cosine_graphs_declared_either_way_load(data, hnsw, exact_looks_dear, tmp_path):
     """A Cosine graph file declares its distance, inner product ("ip" over
     normalized vectors, as every nbvec wrote it); one declaring hnswlib's
-    "cosine" space loads too, and both answer as the frame saved."""
-    import json
+    "cosine" space loads too, and both answer as the frame saved; one
+    declaring L2 is refused, naming the space."""
+    def declare(folder, space) -> int:
+        hnsw.save(folder)
+        edited = 0
+        for path in folder.rglob("*.json"):
+            text = path.read_text()
+            if '"space": "ip"' in text:
+                path.write_text(text.replace('"space": "ip"', f'"space": "{space}"'))
+                edited += 1
+        return edited
 
-    hnsw.save(tmp_path / "snap")
-    edited = []
-    for path in (tmp_path / "snap").rglob("*.json"):
-        text = path.read_text()
-        if '"space": "ip"' in text:
-            path.write_text(text.replace('"space": "ip"', '"space": "cosine"'))
-            edited.append(path)
-    assert edited, "no stored HNSW metadata declaring inner product"
-    assert all('"space": "cosine"' in p.read_text() and json.loads(p.read_text())
-               for p in edited)
+    assert declare(tmp_path / "l2", "l2"), "no stored HNSW metadata declaring inner product"
+    with pytest.raises(nbvec.StorageCorrupted, match="space 'l2'"):
+        VectorFrame.load(tmp_path / "l2")
+    assert declare(tmp_path / "snap", "cosine")
     back = VectorFrame.load(tmp_path / "snap")
     assert "hnsw" in _plans(back, data.queries)
     for a, b in zip(hnsw.search(data.queries, limit=10), back.search(data.queries, limit=10)):
@@ -426,7 +423,7 @@ def one_graph(data):
     """{distance: a frame whose points all sit in one HNSW segment}."""
     out = {}
     for distance in ("Cosine", "Euclid", "Dot"):
-        vf = VectorFrame(D, distance, **{**OPTIONS, "index": "hnsw"})
+        vf = VectorFrame(D, distance, **{**GRAPH_FRAME, "index": "hnsw"})
         vf.upsert(np.arange(N), data.x[:N], payload=_payload(data.labels[:N]))
         out[distance] = vf
     return out
@@ -471,7 +468,7 @@ def test_graph_answers_only_the_plain_request(data, one_graph, exact_looks_dear)
     assert vf._engine.graph_answer("", q, 10) is None
     stored = data.stored()
     assert_hits_match(vf.search(q[0], limit=10, hnsw_ef=400), "Cosine", stored, q[0], 10)
-    gone = VectorFrame(D, "Cosine", **{**OPTIONS, "index": "hnsw"})
+    gone = VectorFrame(D, "Cosine", **{**GRAPH_FRAME, "index": "hnsw"})
     gone.upsert(np.arange(N), data.x[:N])
     assert gone._engine.graph_answer("", q, 10) is not None  # before the delete
     nearest = gone.search(q[0], limit=3, exact=True).ids

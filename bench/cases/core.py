@@ -134,7 +134,7 @@ def _annoy_targets(r: dict) -> list:
     """The index-vs-raw targets of one search_k, when nbvec took the annoy path."""
     if r["plan"].strategy != "annoy":
         return []
-    return r["same"].targets(f"annoy path / raw annoy on the same forest (search_k {r['sk']}")
+    return r["same"].targets("annoy path / raw annoy on the same forest", f"search_k {r['sk']}")
 
 
 ANNOY_COLUMNS = ["nbvec search_k", "nbvec plan", "nbvec recall@10", "queries",

@@ -49,17 +49,23 @@ RECALL_SLACK = 0.001  # "equal recall": raw within 0.001 of nbvec's
 MAX_EF = 4096  # the raw library's ef search stops there
 
 
-class NbvecAnnoy(Reference):
-    """``vf.search(q, limit=10, with_payload=False)`` on an annoy-indexed frame;
-    a search_k forces the index's calibrated default (``forced_search_k``)."""
+class _OnFrame(Reference):
+    """A contestant searching an nbvec frame ``vf`` with raw float32 queries."""
 
-    name, param, package = "nbvec annoy", "search_k", "annoy"
+    package = "nbvec"
 
     def __init__(self, vf):
         self.vf = vf
 
     def prepare(self, queries):
         return list(np.asarray(queries, np.float32))
+
+
+class NbvecAnnoy(_OnFrame):
+    """``vf.search(q, limit=10, with_payload=False)`` on an annoy-indexed frame;
+    a search_k forces the index's calibrated default (``forced_search_k``)."""
+
+    name, param, package = "nbvec annoy", "search_k", "annoy"
 
     def run(self, p, queries, k):
         search = self.vf.search
@@ -75,7 +81,7 @@ class NbvecAnnoy(Reference):
             return fixtures.describe_plans(self.vf, query)
 
 
-class _NbvecOptions(NbvecAnnoy):
+class _NbvecOptions(_OnFrame):
     """``vf.search(q, limit=10, with_payload=False, **options(p))``."""
 
     def options(self, p) -> dict:
@@ -286,8 +292,8 @@ def _hnsw_targets(ctx, ds, refs, section) -> list:
             f"(recall {fmt_recall(want)}) {fmt_time(t['nbvec'].median)} vs raw hnswlib ef {raw_p} "
             f"(recall {fmt_recall(raw_r)}) {fmt_time(t['raw'].median)}: "
             f"{fmt_ratio(t.ratio('nbvec', 'raw'))}")
-        targets += same.targets(f"{ds.name}: nbvec hnsw path / raw hnswlib on the same graph "
-                                f"(ef {label}")
+        targets += same.targets(f"{ds.name}: nbvec hnsw path / raw hnswlib on the same graph",
+                                f"ef {label}")
     return targets
 
 

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import datasets
+from ..memprobe import rss
 from ..report import fmt_ratio, fmt_time
 from ..runner import Target, interleave
 from . import Section, case
@@ -42,14 +43,8 @@ def resident() -> dict:
     ``anon`` (RssAnon): heap and other private memory, which only swap could
     free: what the process pays. ``file`` (RssFile): pages of mapped files,
     clean here, which the kernel drops under pressure and reads again."""
-    keys = {"RssAnon": "anon", "RssFile": "file"}
-    out = {}
-    with open("/proc/self/status") as f:
-        for line in f:
-            key, _, value = line.partition(":")
-            if key in keys:
-                out[keys[key]] = int(value.split()[0]) * 1024
-    return out
+    found = rss(("RssAnon", "RssFile"))
+    return {"anon": found["RssAnon"], "file": found["RssFile"]}
 
 
 def probe(path: str, mmap: bool) -> dict:
@@ -124,7 +119,8 @@ def _rows(index: str, med: dict) -> list:
         return f"{med[m][stage + '_anon']:,.0f} + {med[m][stage + '_file']:,.0f} MB"
 
     def ratio(key):
-        return fmt_ratio(med[True][key] / med[False][key]) if med[False][key] else "-"
+        value = _mapped_over_loaded(med, key)
+        return "-" if np.isnan(value) else fmt_ratio(value)
 
     rows = [[index, "open (seconds)", fmt_time(med[True]["open_s"]),
              fmt_time(med[False]["open_s"]), ratio("open_s")]]
@@ -137,15 +133,21 @@ def _rows(index: str, med: dict) -> list:
     return rows
 
 
+def _mapped_over_loaded(med: dict, key: str) -> float:
+    """Memory-mapped / loaded of one median figure; NaN when loaded is 0."""
+    return med[True][key] / med[False][key] if med[False][key] else float("nan")
+
+
 @case("storage-open", "Opening a stored collection: memory-mapped vs fully loaded")
 def storage_open(ctx):
     n = 100_000 if ctx.quick else 1_000_000
     rows, targets, sizes = [], [], {}
+    repeats = 3 if ctx.quick else 5
     for index in INDEXES:
         path = _stored(ctx, n, index)
         sizes[index] = (_mb(path, "*"), _mb(path, "vectors.*"), _mb(path, "index.*"))
         runs = {True: [], False: []}
-        for _ in range(3 if ctx.quick else 5):  # alternating, each in a fresh process
+        for _ in range(repeats):  # alternating, each in a fresh process
             for mmap in (True, False):
                 runs[mmap].append(_probe_run(path, mmap))
         med = {m: {k: float(np.median([r[k] for r in rs])) for k in rs[0]}
@@ -153,14 +155,14 @@ def storage_open(ctx):
         rows += _rows(index, med)
         label = "hnsw, the default index" if index == "hnsw" else index
         targets.append(Target(f"open anonymous memory: memory-mapped / loaded ({label})",
-                              med[True]["open_anon"] / med[False]["open_anon"], "<=", 0.5, "x"))
+                              _mapped_over_loaded(med, "open_anon"), "<=", 0.5, "x"))
         shutil.rmtree(path.parent, ignore_errors=True)
         ctx.drop(f"storage-{index}-{n}")
     (h_all, h_vec, h_graph), (a_all, _, a_forest) = sizes["hnsw"], sizes["annoy"]
     notes = [
         f"{n:,} x 100-d Cosine, stored with HNSW ({h_all:,.0f} MB on disk: vectors "
         f"{h_vec:,.0f} MB, graph {h_graph:,.0f} MB) and with annoy ({a_all:,.0f} MB: forest "
-        f"{a_forest:,.0f} MB); medians of {len(runs[True])} opens each, alternating, one fresh "
+        f"{a_forest:,.0f} MB); medians of {repeats} opens each, alternating, one fresh "
         "process per open, from a baseline taken after importing nbvec, hnswlib, annoy and "
         "pyarrow.",
         "Memory is 'anonymous + file-backed' MB added (RssAnon + RssFile of "

@@ -80,9 +80,10 @@ def compile_filter(filter=None, where=None, params=None, frame=None) -> Conditio
             raise InvalidFilter(f"params must be a mapping of names to values, "
                                 f"got {type(params).__name__}")
         parts.append(parse_where(where, params=params, frame=frame))
-    if len(parts) == 1:  # the compiled tree itself: repeated searches meet the same object
-        return parts[0]
-    return and_(*parts) if parts else None
+    if not parts:
+        return None
+    # one part: the compiled tree itself, so repeated searches meet the same object
+    return parts[0] if len(parts) == 1 else and_(*parts)
 
 
 def parse_filter(filter, label: str = "filter") -> Condition:

@@ -77,8 +77,7 @@ class NbvecModel(_PydanticModel):
     def trusted(cls, **values: Any) -> Any:
         """An instance from values the engine made and already checked (search
         hits, responses): pydantic's validation is skipped. Fields not given
-        take their defaults (search hits use a maker spelled out for
-        ScoredPoint: ``nbvec._hit_results``).
+        take their defaults (many at once: :func:`trusted_instances`).
 
         >>> from nbvec.models import ScoredPoint
         >>> ScoredPoint.trusted(id=1, score=0.5) == ScoredPoint(id=1, score=0.5)
