@@ -118,9 +118,10 @@ def machine(root: Path) -> dict:
 # -- report ----------------------------------------------------------------------------
 RULES = """\
 Every time is the **median** over repeated rounds; contestants run **interleaved**
-in one process (A, B, A, B, ...), and each ratio is the median of the per-round
-ratios of two contestants that ran back to back. Per-query figures are a loop of
-single-query calls divided by the number of queries. Recall@10 is against exact
+in one process, each round in its own (seeded, shuffled) order so that none
+always runs right after the same one (caches), and each ratio is the median of
+the per-round ratios of two contestants that ran in the same round. Per-query
+figures are a loop of single-query calls divided by the number of queries. Recall@10 is against exact
 cosine neighbours (numpy, or the provided ground truth for pydocs-minilm). The
 machine is shared and noisy: treat differences under ~10% as noise, and distrust
 a case flagged busy (other processes used more than 0.3 core meanwhile; two-thread

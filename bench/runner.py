@@ -2,8 +2,14 @@
 
 - Contestants run *interleaved* in one process (A, B, A, B, ...), so a noisy
   neighbour on this shared 2-core machine slows both sides of a round alike.
+  Each round runs them in a new shuffled order (seeded: the same in every
+  run): whoever runs right after a contestant sweeping a large array finds
+  the caches cold, and in a fixed order that was always the same one (on
+  pydocs-minilm, hnswlib at its default ef 10 timed 40% slower than at ef
+  10 set explicitly, the first merely running right after numpy's brute
+  force in every round).
 - Every figure is a *median* over rounds; a comparison is the median of the
-  per-round ratios A_i / B_i (each pair ran back to back), never a ratio of
+  per-round ratios A_i / B_i (each pair ran in the same round), never a ratio of
   timings taken at different moments.
 - Each contestant runs once untimed first (warm-up: caches, lazy imports).
 
@@ -21,6 +27,7 @@ from __future__ import annotations
 import cProfile
 import os
 import pstats
+import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -71,20 +78,31 @@ class Timings:
         return float(np.median(a - b))
 
 
+ORDER_SEED = 20261122  # the rounds' orders: the same in every run
+
+
 def interleave(runs: dict[str, Callable[[], object]], repeat: int, *, per: int = 1,
                warmup: int = 1) -> Timings:
-    """Time each callable ``repeat`` times, alternating between them.
+    """Time each callable ``repeat`` times, alternating between them, each
+    round in its own order (a seeded shuffle: none always follows the same one).
 
     ``per``: units of work in one call (e.g. queries answered), so samples
     are seconds per unit. ``warmup`` untimed calls of each come first.
+
+    >>> order = []
+    >>> _ = interleave({n: (lambda n=n: order.append(n)) for n in "abcd"}, 3, warmup=0)
+    >>> len(order), set(order[:4]) == set(order[4:8]) == set("abcd")
+    (12, True)
     """
     out = Timings(runs)
     for _ in range(warmup):
         for fn in runs.values():
             fn()
     clock = time.perf_counter
+    items, shuffle = list(runs.items()), random.Random(ORDER_SEED).shuffle
     for _ in range(repeat):
-        for name, fn in runs.items():
+        shuffle(items)
+        for name, fn in items:
             t0 = clock()
             fn()
             out[name].samples.append((clock() - t0) / per)
