@@ -19,6 +19,7 @@ over all segments through the planner; result objects are built by the faces.
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from dataclasses import dataclass
@@ -114,6 +115,7 @@ class Collection:
         self.last_operation = -1
         self.optimizing = False
         self.journal = None  # attached storage (nbvec._storage): writes are logged first
+        self._graph_routes: dict = {}  # (name, k, hnsw_ef) -> kept route (_graph_route)
 
     @classmethod
     def restore(cls, specs: dict, config, segments: list, next_uid: int,
@@ -134,6 +136,7 @@ class Collection:
         self.last_operation = last_operation
         self.optimizing = False
         self.journal = None
+        self._graph_routes = {}
         return self
 
     # -- helpers -------------------------------------------------------------
@@ -599,25 +602,55 @@ class Collection:
         holds every point and the planner sends it to an index that scores
         its own answers (HNSW over Cosine or Euclid, nothing deleted).
         ``(segment, rows, scores)``, what :meth:`search` finds for it, or
-        None when the request is not that one (:meth:`search` answers it)."""
+        None when the request is not that one (:meth:`search` answers it).
+
+        The query may be unchecked for NaN and inf: either makes every
+        distance the graph finds NaN or inf, and the answer None (the general
+        path then refuses the query; a finite query whose distances overflow
+        goes there too)."""
         with self.lock:
-            holding = [seg for seg in self.segments if seg.n]
-            if len(holding) != 1:
+            route = self._graph_route(name, k, hnsw_ef)
+            if route is None:
                 return None
-            seg = holding[0]
-            index = seg.indexes.get(name)
-            if index is None or not index.scores_itself:
+            seg, index, effort = route
+            given = query if index.takes_raw_queries else self.specs[name].metric.prepare(query)
+            rows, scores = index.query_scored(given, k, effort)
+            if scores is None or not math.isfinite(scores[0, 0]):
                 return None
-            n_valid = seg.searchable(name)[1]
-            if n_valid != index.n_items or k > n_valid:
-                return None
-            plan = self._plan(seg, name, k, n_valid, (False, hnsw_ef, False), False, None,
-                              gathered=False)
-            if plan.strategy != index.kind:
-                return None
-            given = Queries(self.specs[name].metric, query)
-            rows, scores = index.query_scored(given.for_index(index), k, plan.search_k)
-            return None if scores is None else (seg, rows[0], scores[0])
+            return seg, rows[0], scores[0]
+
+    def _graph_route(self, name: str, k: int, hnsw_ef):
+        """(segment, index, effort) that :meth:`graph_answer` searches for
+        ``k`` hits at ``hnsw_ef``, or None when the graph is not the whole
+        answer; kept while the segment list, the holding segment's and the
+        appendable segment's versions, the config and the cost model stay
+        (a later write, delete or optimization makes it again)."""
+        key = (name, k, hnsw_ef)
+        hit = self._graph_routes.get(key)
+        if hit is not None:
+            segments, appendable, version, config, costs, route = hit
+            if (segments is self.segments and appendable is self.appendable
+                    and version == (appendable.version, route[0].version)
+                    and config is self.config and costs is _planner.COSTS):
+                return route
+        holding = [seg for seg in self.segments if seg.n]
+        if len(holding) != 1:
+            return None
+        seg = holding[0]
+        index = seg.indexes.get(name)
+        if index is None or not index.scores_itself:
+            return None
+        n_valid = seg.searchable(name)[1]
+        if n_valid != index.n_items or k > n_valid:
+            return None
+        plan = self._plan(seg, name, k, n_valid, (False, hnsw_ef, False), False, None,
+                          gathered=False)
+        if plan.strategy != index.kind:
+            return None
+        route = (seg, index, plan.search_k)
+        remember(self._graph_routes, key, (self.segments, self.appendable, (
+            self.appendable.version, seg.version), self.config, _planner.COSTS, route), MEMO_SIZE)
+        return route
 
     def _plan(self, seg: Segment, name: str, k: int, n_valid: int, options: tuple,
               fresh: bool, allowed: Allowed | None, gathered: bool) -> SegmentPlan:
@@ -630,10 +663,14 @@ class Collection:
         index = seg.indexes.get(name)
         effort = None if index is None or index.calibration is None else \
             index.calibration.default_search_k
-        misses = self._tally(seg, "misses", name, allowed)
-        reads = self._tally(seg, "reads", name, allowed)
-        key = ("plan", name, k, options, allowed, gathered, post_filter_fails(misses),
-               reads_scale(reads))
+        if allowed is None:  # no filter, no tallies: the common key at once
+            misses = reads = None
+            key = ("plan", name, k, options, None, gathered, False, None)
+        else:
+            misses = self._tally(seg, "misses", name, allowed)
+            reads = self._tally(seg, "reads", name, allowed)
+            key = ("plan", name, k, options, allowed, gathered, post_filter_fails(misses),
+                   reads_scale(reads))
         inputs = (self.config, effort, _planner.COSTS, name in seg.partitions)
         hit = None if fresh else seg.allowed_cache.get(key)
         if hit is not None and hit[0] == seg.version and hit[2] == inputs:

@@ -26,7 +26,13 @@ from ._json import to_json_object
 from ._payload import PayloadStore, column_batch_from_any, columns_from_dicts, concat_batches
 from ._results import Results
 from ._selection import payload_selector, vector_names
-from ._vectors import as_queries, check_name, vectors_from_columns, vectors_from_rows
+from ._vectors import (
+    as_queries,
+    check_name,
+    is_float32_vector,
+    vectors_from_columns,
+    vectors_from_rows,
+)
 from .models import Record, UpdateResult, UpdateStatus
 
 __all__ = ["VectorFrame"]
@@ -424,12 +430,22 @@ class VectorFrame:
         pandas-syntax query string (``@name`` from the caller or ``params``).
         """
         name = check_name(using, self._specs)
+        plain = (filter is None and where is None and top is None and not offset
+                 and score_threshold is None and not exact and not indexed_only
+                 and is_float32_vector(query, self._specs[name].size))
+        if plain:  # the notebook's commonest request: perhaps the graph's answer alone
+            table = self._graph_table(name, query[None, :], limit, hnsw_ef, with_payload,
+                                      with_vectors)
+            if table is not None:
+                return table.first()
         queries, batch = as_queries(query, self._specs[name].size, name)
-        allowed = self._allowed(filter, where, params, sys._getframe(1))
+        allowed = self._allowed(filter, where, params,
+                                sys._getframe(1) if where is not None else None)
         table = self._search_table(
             name, queries, allowed, limit=limit if top is None else top, offset=offset,
             score_threshold=score_threshold, exact=exact, hnsw_ef=hnsw_ef,
-            indexed_only=indexed_only, with_payload=with_payload, with_vectors=with_vectors)
+            indexed_only=indexed_only, with_payload=with_payload, with_vectors=with_vectors,
+            graph=not plain)
         return table.results() if batch else table.first()
 
     def recommend(self, positive=(), negative=(), *, strategy="average_vector", using=None,
@@ -634,9 +650,16 @@ class VectorFrame:
         return Allowed.of(cond, tuple(exclude_ids))
 
     def _search_table(self, name, queries, allowed, *, limit, offset, score_threshold, exact,
-                      hnsw_ef, indexed_only, with_payload, with_vectors) -> HitTable:
+                      hnsw_ef, indexed_only, with_payload, with_vectors,
+                      graph=True) -> HitTable:
         """Search validated (m, d) float32 queries of vector ``name``: the hits of every
-        query, taken under the lock (see :class:`~nbvec._hit_results.HitTable`)."""
+        query, taken under the lock (see :class:`~nbvec._hit_results.HitTable`).
+        ``graph``: try the graph's answer alone first (False: tried already)."""
+        if (graph and len(queries) == 1 and allowed is None and not offset
+                and score_threshold is None and not exact and not indexed_only):
+            table = self._graph_table(name, queries, limit, hnsw_ef, with_payload, with_vectors)
+            if table is not None:
+                return table
         limit = _positive_int(limit, "limit")
         offset = _nonneg_int(offset, "offset") if offset else 0
         if hnsw_ef is not None:
@@ -649,16 +672,25 @@ class VectorFrame:
         pick = payload_selector(with_payload)  # validated before searching
         names = vector_names(with_vectors, self._specs)
         with self._engine.lock:  # results read payloads: no write in between
-            if (len(queries) == 1 and allowed is None and not offset and score_threshold is None
-                    and not exact and not indexed_only):
-                answer = self._engine.graph_answer(name, queries, limit, hnsw_ef)
-                if answer is not None:
-                    return HitTable.of_segment(*answer, pick, names, self._specs)
             outcome = self._engine.search(name, queries, limit=limit, offset=offset,
                                           score_threshold=score_threshold, exact=bool(exact),
                                           hnsw_ef=hnsw_ef, indexed_only=bool(indexed_only),
                                           allowed=allowed)
             return HitTable(outcome.hits, outcome.segments, pick, names, self._specs)
+
+    def _graph_table(self, name, query, limit, hnsw_ef, with_payload, with_vectors):
+        """The hits of one unfiltered query (1, d) from the top, when one graph
+        answers it alone (:meth:`Collection.graph_answer`: the query may be
+        unchecked for NaN and inf), else None."""
+        limit = _positive_int(limit, "limit")
+        if hnsw_ef is not None:
+            hnsw_ef = _positive_int(hnsw_ef, "hnsw_ef")
+        pick = payload_selector(with_payload)  # validated before searching
+        names = vector_names(with_vectors, self._specs)
+        with self._engine.lock:  # results read payloads: no write in between
+            answer = self._engine.graph_answer(name, query, limit, hnsw_ef)
+            return None if answer is None else HitTable.of_segment(*answer, pick, names,
+                                                                    self._specs)
 
     def _scored(self, hits, segs, with_payload, with_vectors) -> list[Results]:
         """Result objects of merged hits: one Results per query row."""

@@ -60,7 +60,8 @@ class Results(list):
     def ids(self) -> list:
         if self._table is not None:
             table, lo, hi = self._table
-            return table.ids[lo:hi].tolist()
+            ids = table.ids
+            return (ids if hi - lo == len(ids) else ids[lo:hi]).tolist()
         return [p.id for p in self]
 
     @property

@@ -15,7 +15,10 @@ import numpy as np
 
 from ._errors import DimensionMismatch, InvalidVector, UnknownVectorName
 
-__all__ = ["as_matrix", "vectors_from_columns", "vectors_from_rows", "check_name", "as_queries"]
+__all__ = ["as_matrix", "vectors_from_columns", "vectors_from_rows", "check_name", "as_queries",
+           "is_float32_vector"]
+
+_FLOAT32 = np.dtype(np.float32)
 
 
 def check_name(name, specs) -> str:
@@ -35,11 +38,20 @@ def check_name(name, specs) -> str:
     return name
 
 
+def is_float32_vector(values, size: int) -> bool:
+    """Whether ``values`` is one vector of ``size`` float32s laid out as
+    stored (1-D, contiguous): usable as given, once checked finite.
+
+    >>> is_float32_vector(np.zeros(3, np.float32), 3), is_float32_vector(np.zeros(3), 3)
+    (True, False)
+    """
+    return (type(values) is np.ndarray and values.dtype == _FLOAT32 and values.ndim == 1
+            and values.shape[0] == size and values.flags.c_contiguous)
+
+
 def as_matrix(values, size: int, what: str, name: str = "") -> np.ndarray:
     """``values`` as a float32 (n, size) array of finite numbers, or a clear error."""
-    if (type(values) is np.ndarray and values.dtype == np.float32 and values.ndim == 1
-            and values.shape[0] == size and values.flags.c_contiguous
-            and np.isfinite(values).all()):  # one float32 query as given: the notebook's case
+    if is_float32_vector(values, size) and np.isfinite(values).all():  # the notebook's case
         return values[None, :]
     label = f"vector {name!r}" if name else "vector"
     if isinstance(values, np.ndarray) and values.dtype.kind in "fiu":

@@ -455,6 +455,70 @@ def test_graph_answers_equal_the_general_path(data, one_graph, exact_looks_dear,
             [(p.version, p.payload, p.vector) for p in b]
 
 
+@pytest.mark.parametrize("distance", ["Cosine", "Euclid"])
+def test_graph_lane_refuses_non_finite_queries(data, one_graph, exact_looks_dear, monkeypatch,
+                                               distance):
+    """A float32 query reaches the graph unchecked for NaN and inf; either
+    makes the graph's distances NaN or inf, so the graph declines and the
+    general path refuses the query with InvalidVector, warning nothing."""
+    import warnings
+
+    from nbvec._collection import Collection
+
+    vf = one_graph[distance]
+    taken = []
+    answer = Collection.graph_answer
+    monkeypatch.setattr(Collection, "graph_answer",
+                        lambda self, *a: taken.append(answer(self, *a)) or taken[-1])
+    good = data.queries[0].astype(np.float32)
+    assert vf.search(good, limit=5).ids and taken[-1] is not None  # the lane answers
+    for at, values in ((0, [np.nan]), (3, [np.inf]), (5, [np.inf, -np.inf])):
+        bad = good.copy()
+        bad[at : at + len(values)] = values
+        taken.clear()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(nbvec.InvalidVector, match="NaN or inf"):
+                vf.search(bad, limit=5)
+        assert taken == [None]  # tried once, declined
+
+
+def test_graph_routes_are_kept_until_the_collection_changes(data, exact_looks_dear,
+                                                            monkeypatch):
+    """The graph's route (segment, index, effort) is planned once per limit
+    and ef, then reused; a write to another segment, a delete or a new
+    cost model plans again; a deleted point is never returned, a new one is."""
+    from nbvec._collection import Collection
+
+    vf = VectorFrame(D, "Cosine", **{**GRAPH_FRAME, "index": "hnsw"})
+    vf.upsert(np.arange(N), data.x[:N])
+    plans = []
+    plan = Collection._plan
+    monkeypatch.setattr(Collection, "_plan", lambda self, *a, **kw: plans.append(a[2])
+                        or plan(self, *a, **kw))
+    q = data.queries[0].astype(np.float32)
+    first = vf.search(q, limit=10)
+    assert [vf.search(q, limit=10).ids for _ in range(3)] == [first.ids] * 3
+    assert plans == [10]  # planned once for limit 10
+    vf.search(q, limit=5)
+    assert plans == [10, 5]
+    planner_costs(monkeypatch, exact_per_float=1e-15)  # exact scans look cheap: planned again
+    assert vf._engine.graph_answer("", q[None], 10) is None
+    assert plans[2:] == [10]
+    planner_costs(monkeypatch, exact_per_float=1e-6)  # and dear again
+    assert vf._engine.graph_answer("", q[None], 10) is not None
+    nearest = vf.search(q, limit=3, exact=True).ids
+    vf.delete(nearest[:1])  # the holding segment changes
+    assert vf._engine.graph_answer("", q[None], 10) is None
+    assert nearest[0] not in vf.search(q, limit=10).ids
+    fresh = VectorFrame(D, "Cosine", **{**GRAPH_FRAME, "index": "hnsw"})
+    fresh.upsert(np.arange(N), data.x[:N])
+    assert fresh._engine.graph_answer("", q[None], 10) is not None
+    fresh.upsert([N + 1], [q])  # the appendable segment now holds a point too
+    assert fresh._engine.graph_answer("", q[None], 10) is None
+    assert fresh.search(q, limit=10).ids[0] == N + 1
+
+
 def test_graph_answers_only_the_plain_request(data, one_graph, exact_looks_dear):
     """The graph answers alone only when it is the whole answer: not for Dot
     (re-scored), a limit over the points, two segments holding points, or
