@@ -1,6 +1,6 @@
 """Timing, recall and targets: the measuring rules every case follows.
 
-- Contestants run *interleaved* in one process (A, B, A, B, ...), so a noisy
+- Contestants run *interleaved* in one process (A, B, C; C, A, B; ...), so a noisy
   neighbour on this shared 2-core machine slows both sides of a round alike.
   Each round runs them in a new shuffled order (seeded: the same in every
   run): whoever runs right after a contestant sweeping a large array finds
@@ -83,8 +83,8 @@ ORDER_SEED = 20261122  # the rounds' orders: the same in every run
 
 def interleave(runs: dict[str, Callable[[], object]], repeat: int, *, per: int = 1,
                warmup: int = 1) -> Timings:
-    """Time each callable ``repeat`` times, alternating between them, each
-    round in its own order (a seeded shuffle: none always follows the same one).
+    """Time each callable ``repeat`` times, once per round, each round in its
+    own order (a seeded shuffle: none always follows the same one).
 
     ``per``: units of work in one call (e.g. queries answered), so samples
     are seconds per unit. ``warmup`` untimed calls of each come first.

@@ -45,6 +45,7 @@ from ._segment import Segment
 __all__ = ["Collection", "SearchOutcome", "Allowed"]
 
 _ROW_BITS = 40  # packed location: segment uid << 40 | row
+_NO_TALLIES = (post_filter_fails(None), reads_scale(None))  # an unfiltered plan's key ends so
 GATHERED_BUDGET = 0.6  # cached gathered matches of a segment: at most 60% of its vector bytes
 _EMPTY_SEGMENT = SegmentPlan("skip", None, "empty segment")  # shared: nothing fills it in
 # what a segment remembers per filter (mask, rows, plan, ...): a new filter's
@@ -337,6 +338,7 @@ class Collection:
     def _swap(self, old: list, built: list, appendable: Segment | None) -> None:
         """Replace segments ``old`` by ``built`` (and maybe a new appendable one)."""
         replaced = set(map(id, old))
+        self._graph_routes.clear()  # they name replaced segments
         for s in old:
             del self.by_uid[s.uid]
         if appendable is not None:
@@ -622,21 +624,31 @@ class Collection:
     def _graph_route(self, name: str, k: int, hnsw_ef):
         """(segment, index, effort) that :meth:`graph_answer` searches for
         ``k`` hits at ``hnsw_ef``, or None when the graph is not the whole
-        answer; kept while the segment list, the holding segment's and the
-        appendable segment's versions, the config and the cost model stay
-        (a later write, delete or optimization makes it again)."""
+        answer. Kept (either way; under the lock) while the segment list,
+        the appendable segment's and the holding segment's versions, the
+        config and the cost model stay: a write, delete, optimization or new
+        cost model decides again."""
         key = (name, k, hnsw_ef)
         hit = self._graph_routes.get(key)
         if hit is not None:
-            segments, appendable, version, config, costs, route = hit
+            segments, appendable, versions, config, costs, seg, route = hit
             if (segments is self.segments and appendable is self.appendable
-                    and version == (appendable.version, route[0].version)
+                    and versions == (appendable.version, None if seg is None else seg.version)
                     and config is self.config and costs is _planner.COSTS):
                 return route
-        holding = [seg for seg in self.segments if seg.n]
-        if len(holding) != 1:
-            return None
-        seg = holding[0]
+            del self._graph_routes[key]  # stale: it must not keep replaced segments alive
+        holding = [s for s in self.segments if s.n]
+        seg = holding[0] if len(holding) == 1 else None
+        route = None if seg is None else self._route_through(seg, name, k, hnsw_ef)
+        remember(self._graph_routes, key, (
+            self.segments, self.appendable,
+            (self.appendable.version, None if seg is None else seg.version),
+            self.config, _planner.COSTS, seg, route), MEMO_SIZE)
+        return route
+
+    def _route_through(self, seg: Segment, name: str, k: int, hnsw_ef):
+        """(seg, index, effort) when ``seg``, holding every point, answers
+        from its graph alone, else None."""
         index = seg.indexes.get(name)
         if index is None or not index.scores_itself:
             return None
@@ -645,12 +657,7 @@ class Collection:
             return None
         plan = self._plan(seg, name, k, n_valid, (False, hnsw_ef, False), False, None,
                           gathered=False)
-        if plan.strategy != index.kind:
-            return None
-        route = (seg, index, plan.search_k)
-        remember(self._graph_routes, key, (self.segments, self.appendable, (
-            self.appendable.version, seg.version), self.config, _planner.COSTS, route), MEMO_SIZE)
-        return route
+        return (seg, index, plan.search_k) if plan.strategy == index.kind else None
 
     def _plan(self, seg: Segment, name: str, k: int, n_valid: int, options: tuple,
               fresh: bool, allowed: Allowed | None, gathered: bool) -> SegmentPlan:
@@ -665,7 +672,7 @@ class Collection:
             index.calibration.default_search_k
         if allowed is None:  # no filter, no tallies: the common key at once
             misses = reads = None
-            key = ("plan", name, k, options, None, gathered, False, None)
+            key = ("plan", name, k, options, None, gathered) + _NO_TALLIES
         else:
             misses = self._tally(seg, "misses", name, allowed)
             reads = self._tally(seg, "reads", name, allowed)

@@ -432,6 +432,7 @@ class VectorFrame:
         name = check_name(using, self._specs)
         plain = (filter is None and where is None and top is None and not offset
                  and score_threshold is None and not exact and not indexed_only
+                 and self._engine.config.index == "hnsw"  # annoy's answers are re-scored
                  and is_float32_vector(query, self._specs[name].size))
         if plain:  # the notebook's commonest request: perhaps the graph's answer alone
             table = self._graph_table(name, query[None, :], limit, hnsw_ef, with_payload,

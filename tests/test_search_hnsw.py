@@ -7,6 +7,9 @@ making exact scans look dear to the cost model."""
 
 from __future__ import annotations
 
+import gc
+import weakref
+
 import numpy as np
 import pytest
 from conftest import (
@@ -516,6 +519,13 @@ def test_graph_routes_are_kept_until_the_collection_changes(data, exact_looks_de
     assert fresh._engine.graph_answer("", q[None], 10) is not None
     fresh.upsert([N + 1], [q])  # the appendable segment now holds a point too
     assert fresh._engine.graph_answer("", q[None], 10) is None
+    assert fresh.search(q, limit=10).ids[0] == N + 1
+    assert fresh.search(q, limit=10, hnsw_ef=64).ids[0] == N + 1  # its own route
+    replaced = weakref.ref(fresh._engine.appendable)  # which every kept route names
+    fresh.optimize(index_now=True)  # the appendable segment's point is sealed elsewhere
+    assert replaced() not in fresh._engine.segments
+    gc.collect()
+    assert replaced() is None  # no route keeps a replaced segment alive
     assert fresh.search(q, limit=10).ids[0] == N + 1
 
 
