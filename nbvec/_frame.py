@@ -657,7 +657,8 @@ class VectorFrame:
         query, taken under the lock (see :class:`~nbvec._hit_results.HitTable`).
         ``graph``: try the graph's answer alone first (False: tried already)."""
         if (graph and len(queries) == 1 and allowed is None and not offset
-                and score_threshold is None and not exact and not indexed_only):
+                and score_threshold is None and not exact and not indexed_only
+                and self._engine.config.index == "hnsw"):
             table = self._graph_table(name, queries, limit, hnsw_ef, with_payload, with_vectors)
             if table is not None:
                 return table
