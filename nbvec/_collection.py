@@ -631,20 +631,23 @@ class Collection:
         key = (name, k, hnsw_ef)
         hit = self._graph_routes.get(key)
         if hit is not None:
-            segments, appendable, versions, config, costs, seg, route = hit
-            if (segments is self.segments and appendable is self.appendable
-                    and versions == (appendable.version, None if seg is None else seg.version)
-                    and config is self.config and costs is _planner.COSTS):
+            stamp, seg, route = hit
+            if stamp == self._route_stamp(seg):
                 return route
             del self._graph_routes[key]  # stale: it must not keep replaced segments alive
         holding = [s for s in self.segments if s.n]
         seg = holding[0] if len(holding) == 1 else None
         route = None if seg is None else self._route_through(seg, name, k, hnsw_ef)
-        remember(self._graph_routes, key, (
-            self.segments, self.appendable,
-            (self.appendable.version, None if seg is None else seg.version),
-            self.config, _planner.COSTS, seg, route), MEMO_SIZE)
+        remember(self._graph_routes, key, (self._route_stamp(seg), seg, route), MEMO_SIZE)
         return route
+
+    def _route_stamp(self, seg: Segment | None) -> tuple:
+        """What a kept graph route holds while it stays right: the segment
+        list, the appendable segment and its version, the holding segment's
+        version (``seg``; None when no one segment holds every point), the
+        config and the cost model."""
+        return (self.segments, self.appendable, self.appendable.version,
+                None if seg is None else seg.version, self.config, _planner.COSTS)
 
     def _route_through(self, seg: Segment, name: str, k: int, hnsw_ef):
         """(seg, index, effort) when ``seg``, holding every point, answers

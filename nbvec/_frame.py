@@ -20,6 +20,7 @@ from ._config import DEFAULT_INDEX, EngineConfig, vector_specs
 from ._errors import InvalidPointId, InvalidRequest, PointNotFound, UnsupportedFeature
 from ._filter import check_condition, compile_filter, segment_mask
 from ._hit_results import HitTable, scored_results, vectors_of
+from ._hnsw_index import HnswSegmentIndex
 from ._html import frame_summary
 from ._ids import normalize_id, normalize_ids
 from ._json import to_json_object
@@ -430,13 +431,12 @@ class VectorFrame:
         pandas-syntax query string (``@name`` from the caller or ``params``).
         """
         name = check_name(using, self._specs)
-        plain = (filter is None and where is None and top is None and not offset
-                 and score_threshold is None and not exact and not indexed_only
-                 and self._engine.config.index == "hnsw"  # annoy's answers are re-scored
+        plain = (filter is None and where is None and top is None
+                 and self._graph_may_answer(offset, score_threshold, exact, indexed_only)
                  and is_float32_vector(query, self._specs[name].size))
         if plain:  # the notebook's commonest request: perhaps the graph's answer alone
-            table = self._graph_table(name, query[None, :], limit, hnsw_ef, with_payload,
-                                      with_vectors)
+            table = self._graph_table(name, query[None, :], *self._shown(
+                limit, hnsw_ef, with_payload, with_vectors))
             if table is not None:
                 return table.first()
         queries, batch = as_queries(query, self._specs[name].size, name)
@@ -656,23 +656,18 @@ class VectorFrame:
         """Search validated (m, d) float32 queries of vector ``name``: the hits of every
         query, taken under the lock (see :class:`~nbvec._hit_results.HitTable`).
         ``graph``: try the graph's answer alone first (False: tried already)."""
-        if (graph and len(queries) == 1 and allowed is None and not offset
-                and score_threshold is None and not exact and not indexed_only
-                and self._engine.config.index == "hnsw"):
-            table = self._graph_table(name, queries, limit, hnsw_ef, with_payload, with_vectors)
+        limit, hnsw_ef, pick, names = self._shown(limit, hnsw_ef, with_payload, with_vectors)
+        if (graph and len(queries) == 1 and allowed is None
+                and self._graph_may_answer(offset, score_threshold, exact, indexed_only)):
+            table = self._graph_table(name, queries, limit, hnsw_ef, pick, names)
             if table is not None:
                 return table
-        limit = _positive_int(limit, "limit")
         offset = _nonneg_int(offset, "offset") if offset else 0
-        if hnsw_ef is not None:
-            hnsw_ef = _positive_int(hnsw_ef, "hnsw_ef")
         if score_threshold is not None:
             if isinstance(score_threshold, (bool, np.bool_)) or not isinstance(
                     score_threshold, (numbers.Real, np.number)):
                 raise InvalidRequest(f"score_threshold must be a number, got {score_threshold!r}")
             score_threshold = float(score_threshold)
-        pick = payload_selector(with_payload)  # validated before searching
-        names = vector_names(with_vectors, self._specs)
         with self._engine.lock:  # results read payloads: no write in between
             outcome = self._engine.search(name, queries, limit=limit, offset=offset,
                                           score_threshold=score_threshold, exact=bool(exact),
@@ -680,15 +675,25 @@ class VectorFrame:
                                           allowed=allowed)
             return HitTable(outcome.hits, outcome.segments, pick, names, self._specs)
 
-    def _graph_table(self, name, query, limit, hnsw_ef, with_payload, with_vectors):
-        """The hits of one unfiltered query (1, d) from the top, when one graph
-        answers it alone (:meth:`Collection.graph_answer`: the query may be
-        unchecked for NaN and inf), else None."""
+    def _shown(self, limit, hnsw_ef, with_payload, with_vectors) -> tuple:
+        """(limit, hnsw_ef, payload selector, vector names) checked: what a
+        search's hits show, validated before searching."""
         limit = _positive_int(limit, "limit")
         if hnsw_ef is not None:
             hnsw_ef = _positive_int(hnsw_ef, "hnsw_ef")
-        pick = payload_selector(with_payload)  # validated before searching
-        names = vector_names(with_vectors, self._specs)
+        return (limit, hnsw_ef, payload_selector(with_payload),
+                vector_names(with_vectors, self._specs))
+
+    def _graph_may_answer(self, offset, score_threshold, exact, indexed_only) -> bool:
+        """Whether a single unfiltered query with these options may be the
+        graph's answer alone (HNSW collections: annoy's answers are re-scored)."""
+        return (not offset and score_threshold is None and not exact and not indexed_only
+                and self._engine.config.index == HnswSegmentIndex.kind)
+
+    def _graph_table(self, name, query, limit, hnsw_ef, pick, names):
+        """The hits of one unfiltered query (1, d) from the top, when one graph
+        answers it alone (:meth:`Collection.graph_answer`: the query may be
+        unchecked for NaN and inf), else None; the options checked (:meth:`_shown`)."""
         with self._engine.lock:  # results read payloads: no write in between
             answer = self._engine.graph_answer(name, query, limit, hnsw_ef)
             return None if answer is None else HitTable.of_segment(*answer, pick, names,

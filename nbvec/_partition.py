@@ -34,6 +34,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ._calibration import exact_positions, mean_recall
 from ._distance import Distance, Metric
 from ._filter._memo import remember
 from ._search import rescored_best_first
@@ -334,15 +335,12 @@ class Partition:
         outside = np.flatnonzero(outside)
         if len(rows) <= k or len(matches.holding) <= 2 or len(outside) < CALIBRATION_QUERIES:
             return np.inf
-        metric = self.metric
         picked = np.random.default_rng(seed).choice(outside, CALIBRATION_QUERIES, replace=False)
         queries = self.vectors[picked]
-        key = metric.key(metric.scores(queries, matches.vectors, matches.sqnorms))
-        truth = rows[np.argpartition(-key, k - 1, axis=1)[:, :k]]
+        truth = rows[exact_positions(self.metric, queries, matches.vectors, k)]
 
         def recall(reach) -> float:
-            found = self.topk(queries, matches, k, reach)[0]
-            return float((found[:, :, None] == truth[:, None, :]).any(axis=2).mean())
+            return mean_recall(self.topk(queries, matches, k, reach)[0], truth, k)
 
         return _smallest_reach([recall], target)
 

@@ -235,6 +235,12 @@ def clusters(rng):
 GRAPH_FRAME = dict(indexing_threshold=1000, full_scan_threshold=10, progress=False, n_jobs=1)
 
 
+def sealed_plan(vf, queries, **search):
+    """The explain() row of the biggest segment (the sealed one) for ``queries``."""
+    plans = vf.explain(queries, limit=10, **search).to_pandas()
+    return plans.loc[plans["points"].idxmax()]
+
+
 def planner_costs(monkeypatch, **costs) -> None:
     """The planner's cost model with ``costs`` changed (for this test)."""
     import nbvec._planner

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import SMALL, Clusters, Model, assert_hits_match
+from conftest import SMALL, Clusters, Model, assert_hits_match, planner_costs
 
 from nbvec import VectorFrame
 
@@ -224,9 +224,6 @@ def test_unfiltered_plans_are_kept_until_their_inputs_change(rng, monkeypatch,
     """A repeated unfiltered request reuses its plans; a write (new segment
     version), another index default, another cost model or a timed
     (explain) search makes new ones."""
-    import nbvec._planner
-    from nbvec._costs import CostModel
-
     clusters = Clusters(rng, D)
     vf = _frame(index="hnsw", full_scan_threshold=1)
     vf.upsert(range(800), clusters.sample(800))
@@ -246,7 +243,7 @@ def test_unfiltered_plans_are_kept_until_their_inputs_change(rng, monkeypatch,
     moved = plans()
     assert first[0].strategy == "hnsw" and moved[0] is not first[0]
     assert moved[0].search_k == first[0].search_k + 7
-    monkeypatch.setattr(nbvec._planner, "COSTS", CostModel(exact_per_float=1e-5))
+    planner_costs(monkeypatch, exact_per_float=1e-5)
     assert plans()[0] is not moved[0]
     again = plans()
     vf.set_payload({"x": 1}, ids=[0])  # a write: the segment's version moves on

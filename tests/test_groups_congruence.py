@@ -21,16 +21,14 @@ from types import SimpleNamespace
 import numpy as np
 import pandas as pd
 import pytest
-from conftest import DISTANCES, HIGHER_IS_BETTER, reference_scores
+from conftest import DISTANCES, HIGHER_IS_BETTER, planner_costs, reference_scores
 from qdrant_client import QdrantClient
 from qdrant_client import models as qm
 
 import nbvec
 import nbvec._groups
-import nbvec._planner
 from nbvec import VectorFrame
 from nbvec import models as nm
-from nbvec._annoy_index import CostModel
 
 RTOL, ATOL = 1e-5, 1e-6
 STRATEGIES = ["average_vector", "best_score", "sum_scores"]
@@ -435,7 +433,7 @@ def pair_recall(got, ref):
 def annoy_is_cheap(monkeypatch):
     """At 5k x 16 floats an exact scan costs less than any annoy search, so the
     planner would never use the indexes; a dearer exact scan makes it use them."""
-    monkeypatch.setattr(nbvec._planner, "COSTS", CostModel(exact_per_float=1e-6))
+    planner_costs(monkeypatch, exact_per_float=1e-6)
 
 
 @pytest.fixture

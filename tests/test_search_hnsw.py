@@ -21,6 +21,7 @@ from conftest import (
     planner_costs,
     pydocs_or_skip,
     recall_at,
+    sealed_plan,
 )
 
 import nbvec
@@ -63,6 +64,20 @@ def data():
 @pytest.fixture(scope="module")
 def hnsw(data):
     return data.frame(index="hnsw")
+
+
+def _one_segment(data, distance="Cosine", payload=False):
+    """A new frame whose N points all sit in one HNSW segment (the appendable one empty)."""
+    vf = VectorFrame(D, distance, **{**GRAPH_FRAME, "index": "hnsw"})
+    vf.upsert(np.arange(N), data.x[:N], payload=_payload(data.labels[:N]) if payload else None)
+    return vf
+
+
+@pytest.fixture(scope="module")
+def one_graph(data):
+    """{distance: a frame whose points all sit in one HNSW segment}."""
+    return {distance: _one_segment(data, distance, payload=True)
+            for distance in ("Cosine", "Euclid", "Dot")}
 
 
 def _plans(vf, queries, **kwargs):
@@ -307,16 +322,14 @@ def test_a_filter_the_index_keeps_missing_is_planned_for_directly(data, exact_lo
                               timed=True)  # timed: the plans carry their figures
     sealed = next(p for p in first.plans if p.strategy != "skip")
     assert sealed.strategy == index and sealed.fallbacks > 0.3 * 4, sealed
-    plan = next(p for p in vf.explain(far[4:], where=where, limit=10).to_pandas().itertuples()
-                if p.strategy != "skip" and p.points == N)
+    plan = sealed_plan(vf, far[4:], where=where)
     assert plan.strategy == "partition" and "earlier queries" in plan.reason, plan
     recalls = [recall_at(hits.ids, brute_force("Cosine", stored, q, 10)[0], 10)
                for q, hits in zip(far, vf.search(far, where=where, limit=10))]
     assert np.mean(recalls) >= TARGET, recalls
     # a probe that reads dear: exact over the matches, every answer exact
     planner_costs(monkeypatch, exact_per_float=1e-6, scan_per_float=1e-3)  # reads look dear
-    plan = next(p for p in vf.explain(far[4:], where=where, limit=10).to_pandas().itertuples()
-                if p.strategy != "skip" and p.points == N)
+    plan = sealed_plan(vf, far[4:], where=where)
     assert plan.strategy == "exact" and "exact over the matches" in plan.reason, plan
     for q, hits in zip(far, vf.search(far, where=where, limit=10)):
         assert hits.ids == brute_force("Cosine", stored, q, 10)[0]
@@ -342,37 +355,43 @@ def test_short_post_filtered_queries_traverse_the_graph(data):
         asked.append(1)
         return valid.tolist().__getitem__
 
-    queries = metric.prepare(data.queries)
-    rows, scores, exact, _ = index_topk(metric, index, Queries(metric, data.queries),
+    queries = Queries(metric, data.queries)
+    rows, scores, exact, _ = index_topk(metric, index, queries,
                                         seg.vectors[""], valid, 10, 4,
                                         int(valid.sum()), allowed=allowed)
     assert asked and exact == 0  # short ones traversed, none scanned exactly
     assert valid[rows].all()
     stored = {int(seg.ids[r]): seg.vectors[""][r] for r in np.flatnonzero(valid)}
     recall = np.mean([recall_at(seg.ids[r].tolist(), brute_force("Dot", stored, q, 10)[0], 10)
-                      for r, q in zip(rows, queries)])
+                      for r, q in zip(rows, queries.prepared)])
     assert recall >= 0.9, recall
 
 
-def test_cosine_graph_normalizes_each_query(data, hnsw, exact_looks_dear):
+@pytest.mark.parametrize("lane", [False, True])
+def test_cosine_graph_normalizes_each_query(data, hnsw, one_graph, exact_looks_dear, lane):
     """A Cosine graph normalizes each query itself (hnswlib's "cosine", in
     float32): a query scaled by 1e3 or 1e-3 gets the ids and scores of the
     unit one; a zero query scores 0 against every point, as the exact path
     does; so does a finite query whose square norm overflows float32 (both
-    paths divide it by an infinite norm)."""
+    paths divide it by an infinite norm). Through the general path (two
+    segments hold points) and the graph's answer alone (one does)."""
     q = data.queries[:1] / np.linalg.norm(data.queries[:1])
-    unit = hnsw.search(q[0], limit=10)
-    assert "hnsw" in _plans(hnsw, q)
+    vf = one_graph["Cosine"] if lane else hnsw
+    answers = [vf._engine.graph_answer("", v[None].astype(np.float32), 5) for v in
+               (q[0], np.zeros(D), np.full(D, 3e38))]
+    assert all((a is not None) == lane for a in answers)
+    unit = vf.search(q[0], limit=10)
+    assert "hnsw" in _plans(vf, q)
     for scale in (1e3, 1e-3):
-        got = hnsw.search((q[0] * scale).astype(np.float32), limit=10)
+        got = vf.search((q[0] * scale).astype(np.float32), limit=10)
         assert got.ids == unit.ids
         np.testing.assert_allclose(got.scores, unit.scores, atol=1e-6)
-    zero = hnsw.search(np.zeros(D, np.float32), limit=5)
+    zero = vf.search(np.zeros(D, np.float32), limit=5)
     assert len(zero) == 5 and np.all(zero.scores == 0)
-    assert np.all(hnsw.search(np.zeros(D, np.float32), limit=5, exact=True).scores == 0)
+    assert np.all(vf.search(np.zeros(D, np.float32), limit=5, exact=True).scores == 0)
     huge = np.full(D, 3e38, np.float32)  # its square norm is inf in float32, every value finite
-    assert np.all(hnsw.search(huge, limit=3).scores == 0)
-    assert np.all(hnsw.search(huge, limit=3, exact=True).scores == 0)
+    assert np.all(vf.search(huge, limit=3).scores == 0)
+    assert np.all(vf.search(huge, limit=3, exact=True).scores == 0)
 
 
 def test_graph_answers_never_prepare_the_queries(data, one_graph, exact_looks_dear,
@@ -419,17 +438,6 @@ def test_cosine_graphs_declared_either_way_load(data, hnsw, exact_looks_dear, tm
     for a, b in zip(hnsw.search(data.queries, limit=10), back.search(data.queries, limit=10)):
         assert a.ids == b.ids
         np.testing.assert_allclose(a.scores, b.scores, atol=1e-6)
-
-
-@pytest.fixture(scope="module")
-def one_graph(data):
-    """{distance: a frame whose points all sit in one HNSW segment}."""
-    out = {}
-    for distance in ("Cosine", "Euclid", "Dot"):
-        vf = VectorFrame(D, distance, **{**GRAPH_FRAME, "index": "hnsw"})
-        vf.upsert(np.arange(N), data.x[:N], payload=_payload(data.labels[:N]))
-        out[distance] = vf
-    return out
 
 
 @pytest.mark.parametrize("distance", ["Cosine", "Euclid"])
@@ -493,8 +501,7 @@ def test_graph_routes_are_kept_until_the_collection_changes(data, exact_looks_de
     cost model plans again; a deleted point is never returned, a new one is."""
     from nbvec._collection import Collection
 
-    vf = VectorFrame(D, "Cosine", **{**GRAPH_FRAME, "index": "hnsw"})
-    vf.upsert(np.arange(N), data.x[:N])
+    vf = _one_segment(data)
     plans = []
     plan = Collection._plan
     monkeypatch.setattr(Collection, "_plan", lambda self, *a, **kw: plans.append(a[2])
@@ -514,8 +521,7 @@ def test_graph_routes_are_kept_until_the_collection_changes(data, exact_looks_de
     vf.delete(nearest[:1])  # the holding segment changes
     assert vf._engine.graph_answer("", q[None], 10) is None
     assert nearest[0] not in vf.search(q, limit=10).ids
-    fresh = VectorFrame(D, "Cosine", **{**GRAPH_FRAME, "index": "hnsw"})
-    fresh.upsert(np.arange(N), data.x[:N])
+    fresh = _one_segment(data)
     assert fresh._engine.graph_answer("", q[None], 10) is not None
     fresh.upsert([N + 1], [q])  # the appendable segment now holds a point too
     assert fresh._engine.graph_answer("", q[None], 10) is None
@@ -529,23 +535,21 @@ def test_graph_routes_are_kept_until_the_collection_changes(data, exact_looks_de
     assert fresh.search(q, limit=10).ids[0] == N + 1
 
 
-def test_graph_answers_only_the_plain_request(data, one_graph, exact_looks_dear):
+def test_graph_answers_only_the_plain_request(data, hnsw, one_graph, exact_looks_dear):
     """The graph answers alone only when it is the whole answer: not for Dot
-    (re-scored), a limit over the points, two segments holding points, or
-    deleted points; those go through the general path and stay right."""
+    (re-scored), a limit over the points or two segments holding points
+    (deleted points: the routes test); those go through the general path
+    and stay right."""
     q = data.queries[:1]
     engine = one_graph["Cosine"]._engine
     assert engine.graph_answer("", q, 10) is not None
     assert one_graph["Dot"]._engine.graph_answer("", q, 10) is None
+    first_n = data.stored(lambda i: i < N)
+    assert_hits_match(one_graph["Dot"].search(q[0], limit=10, hnsw_ef=400), "Dot", first_n,
+                      q[0], 10)
     assert engine.graph_answer("", q, N + 1) is None
-    vf = data.frame(index="hnsw")  # N sealed points + 300 in the appendable segment
-    assert vf._engine.graph_answer("", q, 10) is None
-    stored = data.stored()
-    assert_hits_match(vf.search(q[0], limit=10, hnsw_ef=400), "Cosine", stored, q[0], 10)
-    gone = VectorFrame(D, "Cosine", **{**GRAPH_FRAME, "index": "hnsw"})
-    gone.upsert(np.arange(N), data.x[:N])
-    assert gone._engine.graph_answer("", q, 10) is not None  # before the delete
-    nearest = gone.search(q[0], limit=3, exact=True).ids
-    gone.delete(nearest[:1])
-    assert gone._engine.graph_answer("", q, 10) is None
-    assert nearest[0] not in gone.search(q[0], limit=10).ids
+    everything = one_graph["Cosine"].search(q[0], limit=N + 1)
+    assert sorted(everything.ids) == list(range(N))
+    assert hnsw._engine.graph_answer("", q, 10) is None  # + 300 in the appendable segment
+    assert_hits_match(hnsw.search(q[0], limit=10, hnsw_ef=400), "Cosine", data.stored(), q[0],
+                      10)

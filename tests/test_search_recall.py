@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import Clusters, pydocs_or_skip, recall_at, uniform
+from conftest import Clusters, planner_costs, pydocs_or_skip, recall_at, uniform
 
 from nbvec import VectorFrame
 
@@ -45,10 +45,7 @@ def test_recall_on_clustered_data(distance, record_property, monkeypatch):
     record_property("recall", recall)
     assert recall >= TARGET, (recall, _strategies(vf, queries))
     # the calibrated annoy path itself: make exact scans look dear so annoy answers
-    import nbvec._planner
-    from nbvec._annoy_index import CostModel
-
-    monkeypatch.setattr(nbvec._planner, "COSTS", CostModel(exact_per_float=1e-6))
+    planner_costs(monkeypatch, exact_per_float=1e-6)
     plans = _strategies(vf, queries)
     record_property("plans", plans)
     if distance in ANNOY_EXPECTED:

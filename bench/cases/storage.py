@@ -34,7 +34,8 @@ from . import Section, case
 
 MB = 1 << 20
 ROOT = Path(__file__).resolve().parents[2]
-STAGES = ("open", "search", "exact")
+STAGES = {"open": "after opening", "search": "after 100 indexed searches",
+          "exact": "after one exact search (reads every vector)"}  # memory read after each
 INDEXES = {"hnsw": {}, "annoy": {"n_trees": 10}}  # hnsw: the default index
 
 
@@ -124,8 +125,7 @@ def _rows(index: str, med: dict) -> list:
 
     rows = [[index, "open (seconds)", fmt_time(med[True]["open_s"]),
              fmt_time(med[False]["open_s"]), ratio("open_s")]]
-    for stage, label in (("open", "after opening"), ("search", "after 100 indexed searches"),
-                         ("exact", "after one exact search (reads every vector)")):
+    for stage, label in STAGES.items():
         rows.append([index, f"memory {label}", mem(True, stage), mem(False, stage),
                      ratio(stage + "_anon")])
     rows.append([index, "indexed search (per query)", fmt_time(med[True]["search_s"]),
