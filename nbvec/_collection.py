@@ -39,7 +39,7 @@ from ._partition import Partition
 from ._payload import Column, concat_batches
 from ._planner import SegmentPlan, plan_segment, post_filter_fails, reads_scale
 from ._progress import progress_bar
-from ._search import GATHER_BELOW, exact_topk, index_topk, merge_hits
+from ._search import GATHER_BELOW, exact_topk, index_topk, merge_hits, rescored_one
 from ._segment import Segment
 
 __all__ = ["Collection", "SearchOutcome", "Allowed"]
@@ -116,7 +116,7 @@ class Collection:
         self.last_operation = -1
         self.optimizing = False
         self.journal = None  # attached storage (nbvec._storage): writes are logged first
-        self._graph_routes: dict = {}  # (name, k, hnsw_ef) -> kept route (_graph_route)
+        self._index_routes: dict = {}  # (name, k, hnsw_ef) -> kept route (_index_route)
 
     @classmethod
     def restore(cls, specs: dict, config, segments: list, next_uid: int,
@@ -137,7 +137,7 @@ class Collection:
         self.last_operation = last_operation
         self.optimizing = False
         self.journal = None
-        self._graph_routes = {}
+        self._index_routes = {}
         return self
 
     # -- helpers -------------------------------------------------------------
@@ -338,7 +338,7 @@ class Collection:
     def _swap(self, old: list, built: list, appendable: Segment | None) -> None:
         """Replace segments ``old`` by ``built`` (and maybe a new appendable one)."""
         replaced = set(map(id, old))
-        self._graph_routes.clear()  # they name replaced segments
+        self._index_routes.clear()  # they name replaced segments
         for s in old:
             del self.by_uid[s.uid]
         if appendable is not None:
@@ -598,51 +598,61 @@ class Collection:
             hits = merge_hits(metric, parts, len(queries), k, score_threshold, offset)
         return SearchOutcome(hits, segments, plans, name)
 
-    def graph_answer(self, name: str, query: np.ndarray, k: int, hnsw_ef=None):
-        """The notebook's common request answered straight from a graph: one
+    def index_answer(self, name: str, query: np.ndarray, k: int, hnsw_ef=None):
+        """The notebook's common request answered straight from an index: one
         query (1, d), no filter, no offset, the top ``k``, where one segment
-        holds every point and the planner sends it to an index that scores
-        its own answers (HNSW over Cosine or Euclid, nothing deleted).
+        holds every point, nothing is deleted and the planner sends the
+        query to that segment's index (HNSW or annoy). The scores are the
+        graph's own where it gives them as precisely (HNSW over Cosine and
+        Euclid), else the candidates re-scored from the stored vectors.
         ``(segment, rows, scores)``, what :meth:`search` finds for it, or
         None when the request is not that one (:meth:`search` answers it).
 
-        The query may be unchecked for NaN and inf: either makes every
-        distance the graph finds NaN or inf, and the answer None (the general
-        path then refuses the query; a finite query whose distances overflow
-        goes there too)."""
+        The query may be unchecked for NaN and inf: a graph that scores its
+        own answers finds every distance NaN or inf then; the answer is None
+        (the general path then refuses the query; a finite query whose scores
+        overflow goes there too)."""
         with self.lock:
-            route = self._graph_route(name, k, hnsw_ef)
+            route = self._index_route(name, k, hnsw_ef)
             if route is None:
                 return None
             seg, index, effort = route
-            given = query if index.takes_raw_queries else self.specs[name].metric.prepare(query)
+            if not index.scores_itself and not np.isfinite(query).all():
+                return None  # NaN and inf reach neither annoy nor a re-score
+            metric = self.specs[name].metric
+            given = query if index.takes_raw_queries else metric.prepare(query)
             rows, scores = index.query_scored(given, k, effort)
-            if scores is None or not math.isfinite(scores[0, 0]):
+            if scores is not None:
+                rows, scores = rows[0], scores[0]
+            elif rows[0, -1] >= 0:  # k candidates (-1 pads a short answer at the end)
+                prepared = metric.prepare(query) if index.takes_raw_queries else given
+                rows, scores = rescored_one(metric, prepared[0], seg.vectors[name], rows[0])
+            else:
                 return None
-            return seg, rows[0], scores[0]
+            return (seg, rows, scores) if math.isfinite(scores[0]) else None
 
-    def _graph_route(self, name: str, k: int, hnsw_ef):
-        """(segment, index, effort) that :meth:`graph_answer` searches for
-        ``k`` hits at ``hnsw_ef``, or None when the graph is not the whole
+    def _index_route(self, name: str, k: int, hnsw_ef):
+        """(segment, index, effort) that :meth:`index_answer` searches for
+        ``k`` hits at ``hnsw_ef``, or None when the index is not the whole
         answer. Kept (either way; under the lock) while the segment list,
         the appendable segment's and the holding segment's versions, the
         config and the cost model stay: a write, delete, optimization or new
         cost model decides again."""
         key = (name, k, hnsw_ef)
-        hit = self._graph_routes.get(key)
+        hit = self._index_routes.get(key)
         if hit is not None:
             stamp, seg, route = hit
             if stamp == self._route_stamp(seg):
                 return route
-            del self._graph_routes[key]  # stale: it must not keep replaced segments alive
+            del self._index_routes[key]  # stale: it must not keep replaced segments alive
         holding = [s for s in self.segments if s.n]
         seg = holding[0] if len(holding) == 1 else None
         route = None if seg is None else self._route_through(seg, name, k, hnsw_ef)
-        remember(self._graph_routes, key, (self._route_stamp(seg), seg, route), MEMO_SIZE)
+        remember(self._index_routes, key, (self._route_stamp(seg), seg, route), MEMO_SIZE)
         return route
 
     def _route_stamp(self, seg: Segment | None) -> tuple:
-        """What a kept graph route holds while it stays right: the segment
+        """What a kept index route holds while it stays right: the segment
         list, the appendable segment and its version, the holding segment's
         version (``seg``; None when no one segment holds every point), the
         config and the cost model."""
@@ -651,9 +661,9 @@ class Collection:
 
     def _route_through(self, seg: Segment, name: str, k: int, hnsw_ef):
         """(seg, index, effort) when ``seg``, holding every point, answers
-        from its graph alone, else None."""
+        from its index alone, else None."""
         index = seg.indexes.get(name)
-        if index is None or not index.scores_itself:
+        if index is None:
             return None
         n_valid = seg.searchable(name)[1]
         if n_valid != index.n_items or k > n_valid:

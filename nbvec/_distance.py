@@ -84,12 +84,15 @@ class Metric:
         return out
 
     def pair_scores(self, queries: np.ndarray, candidates: np.ndarray) -> np.ndarray:
-        """Exact scores of each query (m, d) against its own candidates (m, c, d)."""
-        if self.distance in (Distance.COSINE, Distance.DOT):  # a stacked matrix-vector product
+        """Exact scores of each query (m, d) against its own candidates (m, c, d);
+        of one query (d,) against its candidates (c, d): the same float32 sums."""
+        if self.distance in (Distance.COSINE, Distance.DOT):  # (stacked) matrix-vector products
+            if queries.ndim == 1:
+                return candidates @ queries
             return np.matmul(candidates, queries[:, :, None])[:, :, 0]
-        diff = candidates - queries[:, None, :]
+        diff = candidates - queries[..., None, :]
         if self.distance is Distance.EUCLID:
-            return np.sqrt(np.einsum("mcd,mcd->mc", diff, diff))
+            return np.sqrt(np.einsum("...cd,...cd->...c", diff, diff))
         return np.abs(diff).sum(-1)
 
     def key(self, scores: np.ndarray) -> np.ndarray:

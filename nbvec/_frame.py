@@ -20,7 +20,6 @@ from ._config import DEFAULT_INDEX, EngineConfig, vector_specs
 from ._errors import InvalidPointId, InvalidRequest, PointNotFound, UnsupportedFeature
 from ._filter import check_condition, compile_filter, segment_mask
 from ._hit_results import HitTable, scored_results, vectors_of
-from ._hnsw_index import HnswSegmentIndex
 from ._html import frame_summary
 from ._ids import normalize_id, normalize_ids
 from ._json import to_json_object
@@ -432,10 +431,10 @@ class VectorFrame:
         """
         name = check_name(using, self._specs)
         plain = (filter is None and where is None and top is None
-                 and self._graph_may_answer(offset, score_threshold, exact, indexed_only)
+                 and self._index_may_answer(offset, score_threshold, exact, indexed_only)
                  and is_float32_vector(query, self._specs[name].size))
-        if plain:  # the notebook's commonest request: perhaps the graph's answer alone
-            table = self._graph_table(name, query[None, :], *self._shown(
+        if plain:  # the notebook's commonest request: perhaps the index's answer alone
+            table = self._index_table(name, query[None, :], *self._shown(
                 limit, hnsw_ef, with_payload, with_vectors))
             if table is not None:
                 return table.first()
@@ -446,7 +445,7 @@ class VectorFrame:
             name, queries, allowed, limit=limit if top is None else top, offset=offset,
             score_threshold=score_threshold, exact=exact, hnsw_ef=hnsw_ef,
             indexed_only=indexed_only, with_payload=with_payload, with_vectors=with_vectors,
-            graph=not plain)
+            lane=not plain)
         return table.results() if batch else table.first()
 
     def recommend(self, positive=(), negative=(), *, strategy="average_vector", using=None,
@@ -652,14 +651,14 @@ class VectorFrame:
 
     def _search_table(self, name, queries, allowed, *, limit, offset, score_threshold, exact,
                       hnsw_ef, indexed_only, with_payload, with_vectors,
-                      graph=True) -> HitTable:
+                      lane=True) -> HitTable:
         """Search validated (m, d) float32 queries of vector ``name``: the hits of every
         query, taken under the lock (see :class:`~nbvec._hit_results.HitTable`).
-        ``graph``: try the graph's answer alone first (False: tried already)."""
+        ``lane``: try the index's answer alone first (False: tried already)."""
         limit, hnsw_ef, pick, names = self._shown(limit, hnsw_ef, with_payload, with_vectors)
-        if (graph and len(queries) == 1 and allowed is None
-                and self._graph_may_answer(offset, score_threshold, exact, indexed_only)):
-            table = self._graph_table(name, queries, limit, hnsw_ef, pick, names)
+        if (lane and len(queries) == 1 and allowed is None
+                and self._index_may_answer(offset, score_threshold, exact, indexed_only)):
+            table = self._index_table(name, queries, limit, hnsw_ef, pick, names)
             if table is not None:
                 return table
         offset = _nonneg_int(offset, "offset") if offset else 0
@@ -684,18 +683,17 @@ class VectorFrame:
         return (limit, hnsw_ef, payload_selector(with_payload),
                 vector_names(with_vectors, self._specs))
 
-    def _graph_may_answer(self, offset, score_threshold, exact, indexed_only) -> bool:
-        """Whether a single unfiltered query with these options may be the
-        graph's answer alone (HNSW collections: annoy's answers are re-scored)."""
-        return (not offset and score_threshold is None and not exact and not indexed_only
-                and self._engine.config.index == HnswSegmentIndex.kind)
+    def _index_may_answer(self, offset, score_threshold, exact, indexed_only) -> bool:
+        """Whether a single unfiltered query with these options may be one
+        index's answer alone (:meth:`Collection.index_answer`)."""
+        return not offset and score_threshold is None and not exact and not indexed_only
 
-    def _graph_table(self, name, query, limit, hnsw_ef, pick, names):
-        """The hits of one unfiltered query (1, d) from the top, when one graph
-        answers it alone (:meth:`Collection.graph_answer`: the query may be
+    def _index_table(self, name, query, limit, hnsw_ef, pick, names):
+        """The hits of one unfiltered query (1, d) from the top, when one index
+        answers it alone (:meth:`Collection.index_answer`: the query may be
         unchecked for NaN and inf), else None; the options checked (:meth:`_shown`)."""
         with self._engine.lock:  # results read payloads: no write in between
-            answer = self._engine.graph_answer(name, query, limit, hnsw_ef)
+            answer = self._engine.index_answer(name, query, limit, hnsw_ef)
             return None if answer is None else HitTable.of_segment(*answer, pick, names,
                                                                     self._specs)
 

@@ -98,13 +98,28 @@ def rescored_best_first(metric: Metric, queries, vectors, pos):
     float32 sums whether a query came alone or in a batch (a matrix product
     rounds differently from a matrix-vector one), so n batched searches
     equal n single ones to the bit."""
-    scores = metric.pair_scores(queries, vectors[pos])
     if len(queries) == 1:  # one query: no row bookkeeping
-        order = np.argsort(-metric.key(scores[0]), kind="stable")
-        return pos[:, order], scores[:, order]
+        rows, scores = rescored_one(metric, queries[0], vectors, pos[0])
+        return rows[None], scores[None]
+    scores = metric.pair_scores(queries, vectors[pos])
     order = np.argsort(-metric.key(scores), axis=1, kind="stable")
     r = np.arange(len(queries))[:, None]
     return pos[r, order], scores[r, order]
+
+
+def rescored_one(metric: Metric, query, vectors, rows):
+    """(rows, scores) of one query (d,): its candidate ``rows`` among
+    ``vectors`` re-scored (one matrix-vector product, the float32 sums of
+    :func:`rescored_best_first`) and ordered best first (stable).
+
+    >>> from nbvec._distance import metric_for
+    >>> v = np.array([[1, 0], [0, 1], [0.6, 0.8]], np.float32)
+    >>> rescored_one(metric_for("Dot"), np.array([0, 1], np.float32), v, np.arange(3))[0]
+    array([1, 2, 0])
+    """
+    scores = metric.pair_scores(query, vectors[rows])
+    order = np.argsort(-metric.key(scores), kind="stable")
+    return rows[order], scores[order]
 
 
 def index_plan(k: int, n_valid: int, n_items: int, effort: int) -> tuple[int, int]:

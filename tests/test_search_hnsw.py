@@ -66,18 +66,30 @@ def hnsw(data):
     return data.frame(index="hnsw")
 
 
-def _one_segment(data, distance="Cosine", payload=False):
-    """A new frame whose N points all sit in one HNSW segment (the appendable one empty)."""
-    vf = VectorFrame(D, distance, **{**GRAPH_FRAME, "index": "hnsw"})
+def _one_segment(data, distance="Cosine", payload=False, index="hnsw"):
+    """A new frame whose N points all sit in one ``index`` segment (the appendable one empty)."""
+    vf = VectorFrame(D, distance, **{**GRAPH_FRAME, "index": index})
     vf.upsert(np.arange(N), data.x[:N], payload=_payload(data.labels[:N]) if payload else None)
     return vf
 
 
+# (index, distance) of the one-segment frames; annoy's calibration finds no
+# affordable search_k over this Dot data (it plans exact scans), so no annoy Dot
+LANES = [("hnsw", "Cosine"), ("hnsw", "Euclid"), ("hnsw", "Dot"), ("annoy", "Cosine"),
+         ("annoy", "Euclid")]
+
+
 @pytest.fixture(scope="module")
-def one_graph(data):
+def one_index(data):
+    """{(index, distance): a frame whose points all sit in one segment of that index}."""
+    return {(index, distance): _one_segment(data, distance, payload=True, index=index)
+            for index, distance in LANES}
+
+
+@pytest.fixture(scope="module")
+def one_graph(one_index):
     """{distance: a frame whose points all sit in one HNSW segment}."""
-    return {distance: _one_segment(data, distance, payload=True)
-            for distance in ("Cosine", "Euclid", "Dot")}
+    return {distance: vf for (index, distance), vf in one_index.items() if index == "hnsw"}
 
 
 def _plans(vf, queries, **kwargs):
@@ -377,7 +389,7 @@ def test_cosine_graph_normalizes_each_query(data, hnsw, one_graph, exact_looks_d
     segments hold points) and the graph's answer alone (one does)."""
     q = data.queries[:1] / np.linalg.norm(data.queries[:1])
     vf = one_graph["Cosine"] if lane else hnsw
-    answers = [vf._engine.graph_answer("", v[None].astype(np.float32), 5) for v in
+    answers = [vf._engine.index_answer("", v[None].astype(np.float32), 5) for v in
                (q[0], np.zeros(D), np.full(D, 3e38))]
     assert all((a is not None) == lane for a in answers)
     unit = vf.search(q[0], limit=10)
@@ -394,7 +406,7 @@ def test_cosine_graph_normalizes_each_query(data, hnsw, one_graph, exact_looks_d
     assert np.all(vf.search(huge, limit=3, exact=True).scores == 0)
 
 
-def test_graph_answers_never_prepare_the_queries(data, one_graph, exact_looks_dear,
+def test_index_answers_never_prepare_the_queries(data, one_graph, exact_looks_dear,
                                                  monkeypatch):
     """An unfiltered search answered by Cosine graphs alone hands the graph
     the queries as given (no normalization pass of nbvec's own); a filtered
@@ -440,47 +452,59 @@ def test_cosine_graphs_declared_either_way_load(data, hnsw, exact_looks_dear, tm
         np.testing.assert_allclose(a.scores, b.scores, atol=1e-6)
 
 
-@pytest.mark.parametrize("distance", ["Cosine", "Euclid"])
-def test_graph_answers_equal_the_general_path(data, one_graph, exact_looks_dear, monkeypatch,
-                                              distance):
-    """One unfiltered query over one graph segment is answered straight from
-    the graph (``Collection.graph_answer``): the same ids, score bits,
-    versions, payloads and vectors as the general search path."""
+def _taking_index_answers(monkeypatch) -> list:
+    """The answers of ``Collection.index_answer`` from now on (None: declined)."""
     from nbvec._collection import Collection
 
-    vf = one_graph[distance]
+    taken = []
+    answer = Collection.index_answer
+    monkeypatch.setattr(Collection, "index_answer",
+                        lambda self, *a: taken.append(answer(self, *a)) or taken[-1])
+    return taken
+
+
+@pytest.mark.parametrize("index, distance", LANES)
+def test_index_answers_equal_the_general_path(data, one_index, exact_looks_dear, monkeypatch,
+                                              index, distance):
+    """One unfiltered query over one indexed segment is answered straight from
+    its index (``Collection.index_answer``; HNSW's own scores, annoy's and
+    Dot's candidates re-scored): the same ids, score bits, versions,
+    payloads and vectors as the general search path, for plain, scaled,
+    zero and huge queries (whose scores may overflow: the general path)."""
+    from nbvec._collection import Collection
+
+    vf = one_index[index, distance]
+    assert index in _plans(vf, data.queries[:1])
     requests = [dict(limit=1), dict(limit=10), dict(limit=50, hnsw_ef=200),
                 dict(limit=10, with_payload=["cluster"], with_vectors=True),
                 dict(limit=7, with_payload=False, hnsw_ef=16)]
-    taken = []
-    answer = Collection.graph_answer
-    monkeypatch.setattr(Collection, "graph_answer",
-                        lambda self, *a: taken.append(answer(self, *a)) or taken[-1])
-    express = [vf.search(q, **r) for r in requests for q in data.queries[:10]]
-    assert len(taken) == len(express) and all(t is not None for t in taken)
-    monkeypatch.setattr(Collection, "graph_answer", lambda self, *a: None)
-    general = [vf.search(q, **r) for r in requests for q in data.queries[:10]]
+    odd = [data.queries[0] * 1e3, data.queries[0] * 1e-3, np.zeros(D), np.full(D, 3e38)]
+    queries = [q.astype(np.float32) for q in [*data.queries[:10], *odd]]
+    taken = _taking_index_answers(monkeypatch)
+    with np.errstate(over="ignore", invalid="ignore"):  # the huge query's Dot scores overflow
+        express = [vf.search(q, **r) for r in requests for q in queries]
+        assert len(taken) == len(express)
+        per = len(queries)
+        assert all(t is not None for r in range(len(requests)) for t in taken[r * per :][:10])
+        monkeypatch.setattr(Collection, "index_answer", lambda self, *a: None)
+        general = [vf.search(q, **r) for r in requests for q in queries]
     for a, b in zip(express, general, strict=True):
         assert a.ids == b.ids and a.scores.tobytes() == b.scores.tobytes()
         assert [(p.version, p.payload, p.vector) for p in a] == \
             [(p.version, p.payload, p.vector) for p in b]
 
 
-@pytest.mark.parametrize("distance", ["Cosine", "Euclid"])
-def test_graph_lane_refuses_non_finite_queries(data, one_graph, exact_looks_dear, monkeypatch,
-                                               distance):
-    """A float32 query reaches the graph unchecked for NaN and inf; either
-    makes the graph's distances NaN or inf, so the graph declines and the
-    general path refuses the query with InvalidVector, warning nothing."""
+@pytest.mark.parametrize("index, distance", LANES)
+def test_index_lane_refuses_non_finite_queries(data, one_index, exact_looks_dear, monkeypatch,
+                                               index, distance):
+    """A float32 query reaches a graph that scores its own answers unchecked
+    for NaN and inf (either makes every distance NaN or inf); annoy and a
+    re-score never see one. The lane declines, and the general path
+    refuses the query with InvalidVector, warning nothing."""
     import warnings
 
-    from nbvec._collection import Collection
-
-    vf = one_graph[distance]
-    taken = []
-    answer = Collection.graph_answer
-    monkeypatch.setattr(Collection, "graph_answer",
-                        lambda self, *a: taken.append(answer(self, *a)) or taken[-1])
+    vf = one_index[index, distance]
+    taken = _taking_index_answers(monkeypatch)
     good = data.queries[0].astype(np.float32)
     assert vf.search(good, limit=5).ids and taken[-1] is not None  # the lane answers
     for at, values in ((0, [np.nan]), (3, [np.inf]), (5, [np.inf, -np.inf])):
@@ -513,18 +537,18 @@ def test_graph_routes_are_kept_until_the_collection_changes(data, exact_looks_de
     vf.search(q, limit=5)
     assert plans == [10, 5]
     planner_costs(monkeypatch, exact_per_float=1e-15)  # exact scans look cheap: planned again
-    assert vf._engine.graph_answer("", q[None], 10) is None
+    assert vf._engine.index_answer("", q[None], 10) is None
     assert plans[2:] == [10]
     planner_costs(monkeypatch, exact_per_float=1e-6)  # and dear again
-    assert vf._engine.graph_answer("", q[None], 10) is not None
+    assert vf._engine.index_answer("", q[None], 10) is not None
     nearest = vf.search(q, limit=3, exact=True).ids
     vf.delete(nearest[:1])  # the holding segment changes
-    assert vf._engine.graph_answer("", q[None], 10) is None
+    assert vf._engine.index_answer("", q[None], 10) is None
     assert nearest[0] not in vf.search(q, limit=10).ids
     fresh = _one_segment(data)
-    assert fresh._engine.graph_answer("", q[None], 10) is not None
+    assert fresh._engine.index_answer("", q[None], 10) is not None
     fresh.upsert([N + 1], [q])  # the appendable segment now holds a point too
-    assert fresh._engine.graph_answer("", q[None], 10) is None
+    assert fresh._engine.index_answer("", q[None], 10) is None
     assert fresh.search(q, limit=10).ids[0] == N + 1
     assert fresh.search(q, limit=10, hnsw_ef=64).ids[0] == N + 1  # its own route
     replaced = weakref.ref(fresh._engine.appendable)  # which every kept route names
@@ -535,21 +559,23 @@ def test_graph_routes_are_kept_until_the_collection_changes(data, exact_looks_de
     assert fresh.search(q, limit=10).ids[0] == N + 1
 
 
-def test_graph_answers_only_the_plain_request(data, hnsw, one_graph, exact_looks_dear):
-    """The graph answers alone only when it is the whole answer: not for Dot
-    (re-scored), a limit over the points or two segments holding points
-    (deleted points: the routes test); those go through the general path
-    and stay right."""
+def test_index_answers_only_the_plain_request(data, hnsw, one_index, exact_looks_dear):
+    """An index answers alone only when it is the whole answer: not for a
+    limit over the points or two segments holding points (deleted points:
+    the routes test); those go through the general path and stay right.
+    Dot graphs and annoy forests answer too, their candidates re-scored."""
     q = data.queries[:1]
-    engine = one_graph["Cosine"]._engine
-    assert engine.graph_answer("", q, 10) is not None
-    assert one_graph["Dot"]._engine.graph_answer("", q, 10) is None
     first_n = data.stored(lambda i: i < N)
-    assert_hits_match(one_graph["Dot"].search(q[0], limit=10, hnsw_ef=400), "Dot", first_n,
-                      q[0], 10)
-    assert engine.graph_answer("", q, N + 1) is None
-    everything = one_graph["Cosine"].search(q[0], limit=N + 1)
+    for index, distance in (("hnsw", "Cosine"), ("hnsw", "Dot"), ("annoy", "Euclid")):
+        vf = one_index[index, distance]
+        assert vf._engine.index_answer("", q, 10, 400) is not None
+        assert_hits_match(vf.search(q[0], limit=10, hnsw_ef=400), distance, first_n, q[0], 10)
+        assert vf._engine.index_answer("", q, N + 1) is None
+    dot_forest = _one_segment(data, "Dot", index="annoy")  # calibrated to plan exact scans
+    assert dot_forest._engine.index_answer("", q, 10) is None
+    assert_hits_match(dot_forest.search(q[0], limit=10), "Dot", first_n, q[0], 10)
+    everything = one_index["hnsw", "Cosine"].search(q[0], limit=N + 1)
     assert sorted(everything.ids) == list(range(N))
-    assert hnsw._engine.graph_answer("", q, 10) is None  # + 300 in the appendable segment
+    assert hnsw._engine.index_answer("", q, 10) is None  # + 300 in the appendable segment
     assert_hits_match(hnsw.search(q[0], limit=10, hnsw_ef=400), "Cosine", data.stored(), q[0],
                       10)
