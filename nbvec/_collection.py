@@ -642,22 +642,24 @@ class Collection:
         hit = self._index_routes.get(key)
         if hit is not None:
             stamp, seg, route = hit
-            if stamp == self._route_stamp(seg):
+            if stamp == self._route_stamp(seg, name):
                 return route
             del self._index_routes[key]  # stale: it must not keep replaced segments alive
         holding = [s for s in self.segments if s.n]
         seg = holding[0] if len(holding) == 1 else None
         route = None if seg is None else self._route_through(seg, name, k, hnsw_ef)
-        remember(self._index_routes, key, (self._route_stamp(seg), seg, route), MEMO_SIZE)
+        remember(self._index_routes, key, (self._route_stamp(seg, name), seg, route),
+                 MEMO_SIZE)
         return route
 
-    def _route_stamp(self, seg: Segment | None) -> tuple:
+    def _route_stamp(self, seg: Segment | None, name: str) -> tuple:
         """What a kept index route holds while it stays right: the segment
         list, the appendable segment and its version, the holding segment's
-        version (``seg``; None when no one segment holds every point), the
-        config and the cost model."""
-        return (self.segments, self.appendable, self.appendable.version,
-                None if seg is None else seg.version, self.config, _planner.COSTS)
+        version and its index's default effort (``seg``; None when no one
+        segment holds every point), the config and the cost model."""
+        held = None if seg is None else (seg.version, _default_effort(seg, name))
+        return (self.segments, self.appendable, self.appendable.version, held, self.config,
+                _planner.COSTS)
 
     def _route_through(self, seg: Segment, name: str, k: int, hnsw_ef):
         """(seg, index, effort) when ``seg``, holding every point, answers
@@ -680,9 +682,7 @@ class Collection:
         ``fresh``: a new plan, not kept (explain fills in its figures; its
         reason counts the misses of this moment)."""
         exact, hnsw_ef, indexed_only = options
-        index = seg.indexes.get(name)
-        effort = None if index is None or index.calibration is None else \
-            index.calibration.default_search_k
+        effort = _default_effort(seg, name)
         if allowed is None:  # no filter, no tallies: the common key at once
             misses = reads = None
             key = ("plan", name, k, options, None, gathered) + _NO_TALLIES
@@ -701,6 +701,14 @@ class Collection:
         if not fresh:
             seg.allowed_cache[key] = (seg.version, plan, inputs)
         return plan
+
+
+def _default_effort(seg: Segment, name: str) -> int | None:
+    """The calibrated default effort (search_k, ef) of ``seg``'s index of
+    vector ``name``; None without one."""
+    index = seg.indexes.get(name)
+    return None if index is None or index.calibration is None else \
+        index.calibration.default_search_k
 
 
 _COPIES = ("gathered", "grouped")  # allowed_cache kinds that hold copies of matches

@@ -521,8 +521,8 @@ def test_index_lane_refuses_non_finite_queries(data, one_index, exact_looks_dear
 def test_graph_routes_are_kept_until_the_collection_changes(data, exact_looks_dear,
                                                             monkeypatch):
     """The graph's route (segment, index, effort) is planned once per limit
-    and ef, then reused; a write to another segment, a delete or a new
-    cost model plans again; a deleted point is never returned, a new one is."""
+    and ef, then reused; a write to another segment, a delete, a new
+    default ef or a new cost model plans again; a deleted point is never returned, a new one is."""
     from nbvec._collection import Collection
 
     vf = _one_segment(data)
@@ -536,9 +536,13 @@ def test_graph_routes_are_kept_until_the_collection_changes(data, exact_looks_de
     assert plans == [10]  # planned once for limit 10
     vf.search(q, limit=5)
     assert plans == [10, 5]
+    cal = next(s for s in vf._engine.segments if s.n).indexes[""].calibration
+    monkeypatch.setattr(cal, "default_search_k", cal.default_search_k * 2)  # a new default
+    assert vf._engine._index_route("", 10, None)[2] == cal.default_search_k  # its ef
+    assert plans == [10, 5, 10]
     planner_costs(monkeypatch, exact_per_float=1e-15)  # exact scans look cheap: planned again
     assert vf._engine.index_answer("", q[None], 10) is None
-    assert plans[2:] == [10]
+    assert plans[3:] == [10]
     planner_costs(monkeypatch, exact_per_float=1e-6)  # and dear again
     assert vf._engine.index_answer("", q[None], 10) is not None
     nearest = vf.search(q, limit=3, exact=True).ids
