@@ -147,6 +147,19 @@ def recall_at(found: list, truth: list, k: int) -> float:
     return len(set(found[:k]) & set(truth[:k])) / k
 
 
+def mean_recall(found, truth, k: int = 10) -> float:
+    """Mean recall@k of id lists (or rows of arrays) ``found`` against ``truth``."""
+    return float(np.mean([recall_at(list(f), list(t), k) for f, t in zip(found, truth,
+                                                                          strict=True)]))
+
+
+def recall_vs_exact(vf, queries, k: int = 10, **search) -> float:
+    """Mean recall@k of ``vf.search`` against its own ``exact=True`` answers."""
+    approx = vf.search(queries, limit=k, **search)
+    exact = vf.search(queries, limit=k, exact=True, **search)
+    return mean_recall([a.ids for a in approx], [e.ids for e in exact], k)
+
+
 # -- a sequential model of a collection ----------------------------------------------
 class Model:
     """What a collection should hold: ``{id: vector}`` and ``{id: payload}``."""
@@ -242,11 +255,13 @@ def sealed_plan(vf, queries, **search):
 
 
 def planner_costs(monkeypatch, **costs) -> None:
-    """The planner's cost model with ``costs`` changed (for this test)."""
-    import nbvec._planner
-    from nbvec._costs import CostModel
+    """The planner's current cost model with ``costs`` changed (for this test)."""
+    import dataclasses
 
-    monkeypatch.setattr(nbvec._planner, "COSTS", CostModel(**costs))
+    import nbvec._planner
+
+    monkeypatch.setattr(nbvec._planner, "COSTS", dataclasses.replace(nbvec._planner.COSTS,
+                                                                     **costs))
 
 
 @pytest.fixture

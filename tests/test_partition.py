@@ -8,6 +8,7 @@ import pytest
 from conftest import (
     GRAPH_FRAME,
     brute_force,
+    mean_recall,
     planner_costs,
     recall_at,
     reference_scores,
@@ -133,7 +134,7 @@ def test_the_reach_matters(built, world):
 
     def recall(reach):
         got = part.topk(q, matches, 10, reach)[0]
-        return _mean_recall(got, truth)
+        return mean_recall(got.tolist(), truth.tolist())
 
     assert recall(0.3) < 0.93 and recall(None) >= 0.95
 
@@ -151,7 +152,7 @@ def test_a_filters_own_reach_reaches_the_target_reading_less(built, world):
     assert np.isfinite(clusters.reach)
     truth = clusters.rows[exact_topk(metric, q, clusters.vectors, None, None, 10)[0]]
     got = part.topk(q, clusters, 10)[0]  # the filter's own reach
-    assert _mean_recall(got, truth) >= 0.95
+    assert mean_recall(got.tolist(), truth.tolist()) >= 0.95
     everywhere = part.group(np.arange(0, len(stored), 2))
     reach = part.calibrate_for(everywhere, 0.97)
     # Euclid's build reach is the grid's least here already: it cannot go lower
@@ -159,11 +160,6 @@ def test_a_filters_own_reach_reaches_the_target_reading_less(built, world):
     assert reach <= part.reach and (reach < part.reach) == (distance != "Euclid")
     if distance != "Euclid":  # a smaller reach reads fewer rows
         assert part.topk(q, everywhere, 10, reach)[2] < part.topk(q, everywhere, 10)[2]
-
-
-def _mean_recall(found, truth) -> float:
-    """Mean recall@10 of rows ``found`` (m, 10) against ``truth`` (m, 10)."""
-    return float(np.mean([recall_at(f.tolist(), t.tolist(), 10) for f, t in zip(found, truth)]))
 
 
 def test_a_filters_own_reach_needs_matches_and_rows_outside(built):

@@ -18,9 +18,11 @@ from conftest import (
     Clusters,
     assert_hits_match,
     brute_force,
+    mean_recall,
     planner_costs,
     pydocs_or_skip,
     recall_at,
+    recall_vs_exact,
     sealed_plan,
 )
 
@@ -98,12 +100,6 @@ def _plans(vf, queries, **kwargs):
     return [p.strategy for p in out.plans]
 
 
-def _recall(vf, queries, k=10, **kwargs):
-    approx = vf.search(queries, limit=k, **kwargs)
-    exact = vf.search(queries, limit=k, exact=True, **kwargs)
-    return float(np.mean([recall_at(a.ids, e.ids, k) for a, e in zip(approx, exact)]))
-
-
 def test_segments_get_hnsw_indexes(hnsw):
     sealed = [s for s in hnsw.info()["segments"] if s["indexed"]]
     assert len(sealed) == 1 and sealed[0]["points"] == N
@@ -116,11 +112,11 @@ def test_segments_get_hnsw_indexes(hnsw):
 @pytest.mark.parametrize("distance", ["Cosine", "Euclid", "Dot"])
 def test_recall_on_clustered_data(data, distance, monkeypatch, record_property):
     vf = data.frame(distance, index="hnsw")
-    assert _recall(vf, data.queries) >= TARGET  # whatever the planner picked
+    assert recall_vs_exact(vf, data.queries) >= TARGET  # whatever the planner picked
     planner_costs(monkeypatch, exact_per_float=1e-6)  # exact_looks_dear, from here on
     plans = _plans(vf, data.queries)
     assert "hnsw" in plans, plans
-    recall = _recall(vf, data.queries)
+    recall = recall_vs_exact(vf, data.queries)
     record_property("recall", recall)
     assert recall >= TARGET, (recall, plans)
 
@@ -270,7 +266,7 @@ def test_recall_on_pydocs_minilm(record_property):
     record_property("plans", plans)
     assert "hnsw" in plans  # at 49k x 384 the graph is far cheaper than a scan
     hits = vf.search(queries, limit=10)
-    recall = float(np.mean([recall_at(h.ids, t.tolist(), 10) for h, t in zip(hits, truth)]))
+    recall = mean_recall([h.ids for h in hits], truth.tolist())
     record_property("recall", recall)
     assert recall >= TARGET, (recall, plans)
     # the held-out calibration predicts the real queries' recall
@@ -278,7 +274,7 @@ def test_recall_on_pydocs_minilm(record_property):
     index = seg.indexes[""]
     ef = index.calibration.default_search_k
     found = index.query(vf._specs[""].metric.prepare(queries), 10, ef)
-    actual = np.mean([recall_at(f.tolist(), t.tolist(), 10) for f, t in zip(found, truth)])
+    actual = mean_recall(found.tolist(), truth.tolist())
     assert abs(index.calibration.predicted_recall(ef) - actual) <= 0.02
 
 

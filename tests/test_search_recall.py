@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from conftest import Clusters, planner_costs, pydocs_or_skip, recall_at, uniform
+from conftest import (
+    Clusters,
+    mean_recall,
+    planner_costs,
+    pydocs_or_skip,
+    recall_vs_exact,
+    uniform,
+)
 
 from nbvec import VectorFrame
 
@@ -15,12 +22,6 @@ TARGET = 0.95
 def _strategies(vf, queries, k=10):
     outcome = vf._engine.search("", np.asarray(queries, dtype=np.float32), limit=k)
     return [(p.strategy, p.reason, p.search_k) for p in outcome.plans]
-
-
-def _recall(vf, queries, k=10):
-    approx = vf.search(queries, limit=k)
-    exact = vf.search(queries, limit=k, exact=True)
-    return float(np.mean([recall_at(a.ids, e.ids, k) for a, e in zip(approx, exact)]))
 
 
 # where annoy must be what answers (for Dot and Manhattan the planner may find an
@@ -41,7 +42,7 @@ def test_recall_on_clustered_data(distance, record_property, monkeypatch):
     segs = vf.info()["segments"]
     assert any(s["indexed"] and s["points"] == n for s in segs), segs
     queries = clusters.sample(200)
-    recall = _recall(vf, queries)  # whatever the planner picked (at 20k x 32: exact scans)
+    recall = recall_vs_exact(vf, queries)  # whatever the planner picked (at 20k x 32: exact scans)
     record_property("recall", recall)
     assert recall >= TARGET, (recall, _strategies(vf, queries))
     # the calibrated annoy path itself: make exact scans look dear so annoy answers
@@ -50,7 +51,7 @@ def test_recall_on_clustered_data(distance, record_property, monkeypatch):
     record_property("plans", plans)
     if distance in ANNOY_EXPECTED:
         assert any(s == "annoy" for s, _, _ in plans), plans
-    recall = _recall(vf, queries)
+    recall = recall_vs_exact(vf, queries)
     record_property("annoy recall", recall)
     assert recall >= TARGET, (recall, plans)
 
@@ -73,7 +74,7 @@ def test_recall_on_uniform_random_data_like_the_tutorial(index, record_property)
     queries = uniform(rng, 100, d)
     plans = _strategies(vf, queries)
     record_property("plans", plans)
-    recall = _recall(vf, queries)
+    recall = recall_vs_exact(vf, queries)
     record_property("recall", recall)
     assert recall >= TARGET, (recall, plans)
     if index == "hnsw":
@@ -91,7 +92,7 @@ def test_recall_on_the_tutorials_own_collection():
     vf = VectorFrame(100, "Cosine", progress=False)
     vf.upsert(range(1000), uniform(rng, 1000, 100))
     queries = uniform(rng, 50, 100)
-    assert _recall(vf, queries) == 1.0
+    assert recall_vs_exact(vf, queries) == 1.0
     assert {s for s, _, _ in _strategies(vf, queries)} <= {"exact", "skip"}
 
 
@@ -104,12 +105,12 @@ def test_recall_on_pydocs_minilm(record_property):
     plans = _strategies(vf, queries)
     record_property("plans", plans)
     hits = vf.search(queries, limit=10)
-    recall = float(np.mean([recall_at(h.ids, t.tolist(), 10) for h, t in zip(hits, truth)]))
+    recall = mean_recall([h.ids for h in hits], truth.tolist())
     record_property("recall", recall)
     assert recall >= TARGET, (recall, plans)
     # the reference is the exact search too (the ground truth is exact cosine)
     exact = vf.search(queries[:50], limit=10, exact=True)
-    exact_recall = np.mean([recall_at(h.ids, t.tolist(), 10) for h, t in zip(exact, truth)])
+    exact_recall = mean_recall([h.ids for h in exact], truth[:50].tolist())
     assert exact_recall >= 0.99
     # the calibrated annoy prediction of recall holds for the real held-out queries
     seg = next(s for s in vf._engine.segments if s.indexes)
@@ -117,7 +118,7 @@ def test_recall_on_pydocs_minilm(record_property):
     search_k = index.calibration.default_search_k
     assert search_k is not None
     found = index.query(vf._specs[""].metric.prepare(queries), 10, search_k)
-    actual = np.mean([recall_at(f.tolist(), t.tolist(), 10) for f, t in zip(found, truth)])
+    actual = mean_recall(found.tolist(), truth.tolist())
     predicted = index.calibration.predicted_recall(search_k)
     record_property("annoy predicted vs actual", (predicted, actual))
     assert abs(predicted - actual) <= 0.02, (predicted, actual)

@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import datasets
+from ..fixtures import build_frame
 from ..memprobe import rss
 from ..report import fmt_ratio, fmt_time
 from ..runner import Target, interleave
@@ -83,15 +84,11 @@ def probe(path: str, mmap: bool) -> dict:
 def _stored(ctx, n: int, index: str) -> Path:
     """The stored collection with ``index`` (built once per run)."""
     def make():
-        from nbvec import VectorFrame
-
         folder = Path(tempfile.mkdtemp(prefix=f"nbvec-bench-storage-{index}-"))
         ds = datasets.clustered(n, 100, n_queries=100)
         np.save(folder / "queries.npy", ds.queries)
-        vf = VectorFrame(100, "Cosine", index=index, progress=False, **INDEXES[index])
-        t0 = time.perf_counter()
-        vf.upsert(np.arange(n), ds.base)
-        ctx.log(f"  storage: built {n:,} x 100 ({index}) in {time.perf_counter() - t0:.0f} s")
+        seconds, vf = build_frame(ds, index=index, progress=False, **INDEXES[index])
+        ctx.log(f"  storage: built {n:,} x 100 ({index}) in {seconds:.0f} s")
         del ds
         t0 = time.perf_counter()
         vf.save(folder / "c")
