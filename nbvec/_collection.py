@@ -619,12 +619,12 @@ class Collection:
             seg, index, effort = route
             if not index.scores_itself and not np.isfinite(query).all():
                 return None  # NaN and inf reach neither annoy nor a re-score
-            metric = self.specs[name].metric
-            given = query if index.takes_raw_queries else metric.prepare(query)
+            given = query if index.takes_raw_queries else self.specs[name].metric.prepare(query)
             rows, scores = index.query_scored(given, k, effort)
             if scores is not None:
                 rows, scores = rows[0], scores[0]
             elif rows[0, -1] >= 0:  # k candidates (-1 pads a short answer at the end)
+                metric = self.specs[name].metric
                 prepared = metric.prepare(query) if index.takes_raw_queries else given
                 rows, scores = rescored_one(metric, prepared[0], seg.vectors[name], rows[0])
             else:
