@@ -623,12 +623,12 @@ class Collection:
             rows, scores = index.query_scored(given, k, effort)
             if scores is not None:
                 rows, scores = rows[0], scores[0]
-            elif rows[0, -1] >= 0:  # k candidates (-1 pads a short answer at the end)
+            elif index.scores_itself or rows[0, -1] < 0:  # came back short (-1 pads the
+                return None  # end of an answer): the general path answers it
+            else:  # k candidates, re-scored from the stored vectors
                 metric = self.specs[name].metric
                 prepared = metric.prepare(query) if index.takes_raw_queries else given
                 rows, scores = rescored_one(metric, prepared[0], seg.vectors[name], rows[0])
-            else:
-                return None
             return (seg, rows, scores) if math.isfinite(scores[0]) else None
 
     def _index_route(self, name: str, k: int, hnsw_ef):
@@ -636,8 +636,9 @@ class Collection:
         ``k`` hits at ``hnsw_ef``, or None when the index is not the whole
         answer. Kept (either way; under the lock) while the segment list,
         the appendable segment's and the holding segment's versions, the
-        config and the cost model stay: a write, delete, optimization or new
-        cost model decides again."""
+        holding index's calibrated default effort, the config and the cost
+        model stay: a write, delete, optimization, new default or new cost
+        model decides again."""
         key = (name, k, hnsw_ef)
         hit = self._index_routes.get(key)
         if hit is not None:

@@ -19,7 +19,7 @@ import numpy as np
 from ._distance import Metric
 
 __all__ = ["exact_topk", "index_topk", "index_plan", "traverse_effort", "merge_hits", "Hits",
-           "rescored_best_first", "QUERY_CHUNK"]
+           "rescored_best_first", "rescored_one", "QUERY_CHUNK"]
 
 QUERY_CHUNK = 128  # queries per matrix product: 100-256 is BLAS's sweet spot here
 _NEG = np.float32(-np.inf)

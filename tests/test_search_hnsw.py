@@ -8,6 +8,7 @@ making exact scans look dear to the cost model."""
 from __future__ import annotations
 
 import gc
+import warnings
 import weakref
 
 import numpy as np
@@ -76,9 +77,10 @@ def _one_segment(data, distance="Cosine", payload=False, index="hnsw"):
 
 
 # (index, distance) of the one-segment frames; annoy's calibration finds no
-# affordable search_k over this Dot data (it plans exact scans), so no annoy Dot
+# affordable search_k over this Dot data (it plans exact scans), so no annoy Dot;
+# Manhattan vectors get annoy forests whichever index the collection has
 LANES = [("hnsw", "Cosine"), ("hnsw", "Euclid"), ("hnsw", "Dot"), ("annoy", "Cosine"),
-         ("annoy", "Euclid")]
+         ("annoy", "Euclid"), ("annoy", "Manhattan")]
 
 
 @pytest.fixture(scope="module")
@@ -402,8 +404,8 @@ def test_cosine_graph_normalizes_each_query(data, hnsw, one_graph, exact_looks_d
     assert np.all(vf.search(huge, limit=3, exact=True).scores == 0)
 
 
-def test_index_answers_never_prepare_the_queries(data, one_graph, exact_looks_dear,
-                                                 monkeypatch):
+def test_cosine_graph_answers_never_prepare_the_queries(data, one_graph, exact_looks_dear,
+                                                        monkeypatch):
     """An unfiltered search answered by Cosine graphs alone hands the graph
     the queries as given (no normalization pass of nbvec's own); a filtered
     one, whose candidates are re-scored, prepares them once."""
@@ -477,12 +479,17 @@ def test_index_answers_equal_the_general_path(data, one_index, exact_looks_dear,
     odd = [data.queries[0] * 1e3, data.queries[0] * 1e-3, np.zeros(D), np.full(D, 3e38)]
     queries = [q.astype(np.float32) for q in [*data.queries[:10], *odd]]
     taken = _taking_index_answers(monkeypatch)
+    express, answered = [], []
+    for r in requests:
+        for q in queries:
+            with warnings.catch_warnings(), np.errstate(over="ignore", invalid="ignore"):
+                if q[0] < 1e38:  # every query but the huge one warns nothing
+                    warnings.simplefilter("error")
+                express.append(vf.search(q, **r))
+            answered.append(taken[-1] is not None or q[0] >= 1e38)
+    assert len(taken) == len(express) and all(answered)  # the huge one: either path
+    monkeypatch.setattr(Collection, "index_answer", lambda self, *a: None)
     with np.errstate(over="ignore", invalid="ignore"):  # the huge query's Dot scores overflow
-        express = [vf.search(q, **r) for r in requests for q in queries]
-        assert len(taken) == len(express)
-        per = len(queries)
-        assert all(t is not None for r in range(len(requests)) for t in taken[r * per :][:10])
-        monkeypatch.setattr(Collection, "index_answer", lambda self, *a: None)
         general = [vf.search(q, **r) for r in requests for q in queries]
     for a, b in zip(express, general, strict=True):
         assert a.ids == b.ids and a.scores.tobytes() == b.scores.tobytes()
@@ -497,9 +504,12 @@ def test_index_lane_refuses_non_finite_queries(data, one_index, exact_looks_dear
     for NaN and inf (either makes every distance NaN or inf); annoy and a
     re-score never see one. The lane declines, and the general path
     refuses the query with InvalidVector, warning nothing."""
-    import warnings
-
     vf = one_index[index, distance]
+    seg_index = next(s for s in vf._engine.segments if s.n).indexes[""]
+    seen = []
+    query_scored = seg_index.query_scored
+    monkeypatch.setattr(seg_index, "query_scored",
+                        lambda q, *a: seen.append(np.isfinite(q).all()) or query_scored(q, *a))
     taken = _taking_index_answers(monkeypatch)
     good = data.queries[0].astype(np.float32)
     assert vf.search(good, limit=5).ids and taken[-1] is not None  # the lane answers
@@ -512,11 +522,28 @@ def test_index_lane_refuses_non_finite_queries(data, one_index, exact_looks_dear
             with pytest.raises(nbvec.InvalidVector, match="NaN or inf"):
                 vf.search(bad, limit=5)
         assert taken == [None]  # tried once, declined
+    assert all(seen) != seg_index.scores_itself  # only a graph that scores itself saw them
 
 
-def test_graph_routes_are_kept_until_the_collection_changes(data, exact_looks_dear,
+def test_an_annoy_route_follows_its_default_search_k(data, one_index, exact_looks_dear,
+                                                     monkeypatch):
+    """A kept annoy route is planned again when the forest's calibrated
+    default search_k changes, as a kept plan is: the lane then searches at
+    the search_k that explain() reports."""
+    vf = one_index["annoy", "Euclid"]
+    q = data.queries[0].astype(np.float32)
+    vf.search(q, limit=10)
+    before = vf._engine._index_route("", 10, None)[2]
+    assert before == sealed_plan(vf, q)["search_k"]
+    cal = next(s for s in vf._engine.segments if s.n).indexes[""].calibration
+    monkeypatch.setattr(cal, "default_search_k", before * 3)
+    after = vf._engine._index_route("", 10, None)[2]
+    assert after == before * 3 == sealed_plan(vf, q)["search_k"]
+
+
+def test_index_routes_are_kept_until_the_collection_changes(data, exact_looks_dear,
                                                             monkeypatch):
-    """The graph's route (segment, index, effort) is planned once per limit
+    """The index's route (segment, index, effort) is planned once per limit
     and ef, then reused; a write to another segment, a delete, a new
     default ef or a new cost model plans again; a deleted point is never returned, a new one is."""
     from nbvec._collection import Collection
