@@ -49,7 +49,10 @@ def group_values(seg, group_by: str, rows: np.ndarray):
         vals.append(b_vals[hit].astype(object))
     if not pos:
         return np.empty(0, dtype=np.int64), np.empty(0, dtype=object)
-    pairs = pd.DataFrame({"pos": np.concatenate(pos), "value": np.concatenate(vals)})
+    pos, vals = np.concatenate(pos), np.concatenate(vals)
+    if np.bincount(pos).max() == 1:  # one value per point (no arrays): nothing repeats
+        return pos, vals
+    pairs = pd.DataFrame({"pos": pos, "value": vals})
     pairs = pairs.drop_duplicates()  # ["a", "a"] puts a point in group "a" once
     return pairs["pos"].to_numpy(dtype=np.int64), pairs["value"].to_numpy(dtype=object)
 
@@ -117,8 +120,17 @@ def _candidates_exact(engine, segments, name, group_by, score_fn, allowed, keep)
         at, vals = group_values(seg, group_by, candidates)
         if len(at) == 0:
             continue
-        uniq, inverse = np.unique(at, return_inverse=True)  # score each point once
-        s = score_fn(seg.vectors[name][candidates[uniq]])[inverse]
+        if (at[1:] > at[:-1]).all():  # each point once, in order (no arrays): as they are
+            uniq, inverse = at, None
+        else:
+            uniq, inverse = np.unique(at, return_inverse=True)  # score each point once
+        picked = candidates[uniq]
+        if len(picked) == seg.n:  # every row, in order: the stored block, not a copy
+            s = score_fn(seg.vectors[name][: seg.n])
+        else:
+            s = score_fn(seg.vectors[name][picked])
+        if inverse is not None:
+            s = s[inverse]
         ok = keep(s)
         segs.append(np.full(int(ok.sum()), pos))
         rows.append(candidates[at][ok])
@@ -131,6 +143,8 @@ def _concat(segs, rows, scores, values):
     if not segs:
         e = np.empty(0, dtype=np.int64)
         return e, e, np.empty(0, dtype=np.float32), np.empty(0, dtype=object)
+    if len(segs) == 1:  # one segment: its arrays as they are
+        return segs[0], rows[0], scores[0], values[0]
     return (np.concatenate(segs), np.concatenate(rows), np.concatenate(scores),
             np.concatenate(values))
 
