@@ -619,16 +619,15 @@ class Collection:
             seg, index, effort = route
             if not index.scores_itself and not np.isfinite(query).all():
                 return None  # NaN and inf reach neither annoy nor a re-score
-            given = query if index.takes_raw_queries else self.specs[name].metric.prepare(query)
-            rows, scores = index.query_scored(given, k, effort)
+            queries = Queries(self.specs[name].metric, query)
+            rows, scores = index.query_scored(queries.for_index(index), k, effort)
             if scores is not None:
                 rows, scores = rows[0], scores[0]
             elif index.scores_itself or rows[0, -1] < 0:  # came back short (-1 pads the
                 return None  # end of an answer): the general path answers it
             else:  # k candidates, re-scored from the stored vectors
-                metric = self.specs[name].metric
-                prepared = metric.prepare(query) if index.takes_raw_queries else given
-                rows, scores = rescored_one(metric, prepared[0], seg.vectors[name], rows[0])
+                rows, scores = rescored_one(queries.metric, queries.prepared[0],
+                                            seg.vectors[name], rows[0])
             return (seg, rows, scores) if math.isfinite(scores[0]) else None
 
     def _index_route(self, name: str, k: int, hnsw_ef):

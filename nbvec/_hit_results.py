@@ -114,8 +114,7 @@ class HitTable:
         self = cls.__new__(cls)
         self.pick, self.names, self.vector_names = pick, names, vector_names
         self.parts, self._points = [], None
-        self.scores, self.starts = scores, [0, len(rows)]
-        self._from_one(seg, rows)
+        self._of_rows(seg, rows, scores)
         return self
 
     def _of_rows(self, seg, rows, scores) -> None:

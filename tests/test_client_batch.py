@@ -105,10 +105,10 @@ def test_search_batch_equals_searches(client):
     assert all(type(hits) is list for hits in got)
 
 
-def test_interleaved_arguments_group_by_identity_then_by_value(client):
+def test_interleaved_arguments_group_by_identity_then_by_value(client, monkeypatch):
     """Requests alternating between two filter objects, and a third filter
     equal to the first in value, answer as single calls (in request order),
-    in two batch searches: the three ``a`` and ``a_again`` requests in one,
+    in two batch searches: the four ``a`` / ``a_again`` requests in one,
     the two ``b`` in the other."""
     from nbvec import VectorFrame
 
@@ -124,9 +124,8 @@ def test_interleaved_arguments_group_by_identity_then_by_value(client):
         batches.append(len(queries))
         return search_table(self, name, queries, *args, **kwargs)
 
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(VectorFrame, "_search_table", counted)
-        got = client.query_batch_points("c", reqs)
+    monkeypatch.setattr(VectorFrame, "_search_table", counted)
+    got = client.query_batch_points("c", reqs)
     assert sorted(batches) == [2, 4]
     assert got == [single(client, r) for r in reqs]
     assert_models(got)

@@ -105,12 +105,12 @@ def test_recall_on_pydocs_minilm(record_property):
     plans = _strategies(vf, queries)
     record_property("plans", plans)
     hits = vf.search(queries, limit=10)
-    recall = mean_recall([h.ids for h in hits], truth.tolist())
+    recall = mean_recall([h.ids for h in hits], truth)
     record_property("recall", recall)
     assert recall >= TARGET, (recall, plans)
     # the reference is the exact search too (the ground truth is exact cosine)
     exact = vf.search(queries[:50], limit=10, exact=True)
-    exact_recall = mean_recall([h.ids for h in exact], truth[:50].tolist())
+    exact_recall = mean_recall([h.ids for h in exact], truth[:50])
     assert exact_recall >= 0.99
     # the calibrated annoy prediction of recall holds for the real held-out queries
     seg = next(s for s in vf._engine.segments if s.indexes)
@@ -118,7 +118,7 @@ def test_recall_on_pydocs_minilm(record_property):
     search_k = index.calibration.default_search_k
     assert search_k is not None
     found = index.query(vf._specs[""].metric.prepare(queries), 10, search_k)
-    actual = mean_recall(found.tolist(), truth.tolist())
+    actual = mean_recall(found, truth)
     predicted = index.calibration.predicted_recall(search_k)
     record_property("annoy predicted vs actual", (predicted, actual))
     assert abs(predicted - actual) <= 0.02, (predicted, actual)

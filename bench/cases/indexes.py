@@ -65,7 +65,7 @@ class NbvecAnnoy(_OnFrame):
     """``vf.search(q, limit=10, with_payload=False)`` on an annoy-indexed frame;
     a search_k forces the index's calibrated default (``forced_search_k``)."""
 
-    name, param, package = "nbvec annoy", "search_k", "annoy"
+    name, param = "nbvec annoy", "search_k"
 
     def run(self, p, queries, k):
         search = self.vf.search

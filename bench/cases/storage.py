@@ -30,7 +30,7 @@ from .. import datasets
 from ..fixtures import build_frame
 from ..memprobe import rss
 from ..report import fmt_ratio, fmt_time
-from ..runner import Target, interleave
+from ..runner import Target, interleave, time_once
 from . import Section, case
 
 MB = 1 << 20
@@ -90,9 +90,8 @@ def _stored(ctx, n: int, index: str) -> Path:
         seconds, vf = build_frame(ds, index=index, progress=False, **INDEXES[index])
         ctx.log(f"  storage: built {n:,} x 100 ({index}) in {seconds:.0f} s")
         del ds
-        t0 = time.perf_counter()
-        vf.save(folder / "c")
-        ctx.log(f"  storage: saved in {time.perf_counter() - t0:.1f} s")
+        seconds, _ = time_once(lambda: vf.save(folder / "c"))
+        ctx.log(f"  storage: saved in {seconds:.1f} s")
         return folder / "c"
 
     return ctx.fixture(f"storage-{index}-{n}", make)
