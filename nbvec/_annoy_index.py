@@ -89,6 +89,13 @@ class AnnoySegmentIndex:
             return np.array(found, dtype=np.int64)
         return padded(found, n)
 
+    def nearest_one(self, query: np.ndarray, n: int, search_k: int | None = None):
+        """(rows, None) of one prepared query (d,): annoy's n candidates, to
+        be re-scored; None when annoy came back short."""
+        found = self.forest.get_nns_by_vector(query.tolist(), n,
+                                              -1 if search_k is None else search_k)
+        return None if len(found) < n else (np.array(found, dtype=np.int64), None)
+
     def query_scored(self, queries: np.ndarray, n: int, search_k: int | None = None):
         """(rows, None): annoy's distances are not Qdrant's scores (angular is
         sqrt(2 - 2 cos), and float32-rounded): its candidates are re-scored."""

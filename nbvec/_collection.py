@@ -600,7 +600,7 @@ class Collection:
 
     def index_answer(self, name: str, query: np.ndarray, k: int, hnsw_ef=None):
         """The notebook's common request answered straight from an index: one
-        query (1, d), no filter, no offset, the top ``k``, where one segment
+        query (d,), no filter, no offset, the top ``k``, where one segment
         holds every point, nothing is deleted and the planner sends the
         query to that segment's index (HNSW or annoy). The scores are the
         graph's own where it gives them as precisely (HNSW over Cosine and
@@ -611,24 +611,23 @@ class Collection:
         The query may be unchecked for NaN and inf: a graph that scores its
         own answers finds every distance NaN or inf then; the answer is None
         (the general path then refuses the query; a finite query whose scores
-        overflow goes there too)."""
-        with self.lock:
-            route = self._index_route(name, k, hnsw_ef)
-            if route is None:
-                return None
-            seg, index, effort = route
-            if not index.scores_itself and not np.isfinite(query).all():
-                return None  # NaN and inf reach neither annoy nor a re-score
-            queries = Queries(self.specs[name].metric, query)
-            rows, scores = index.query_scored(queries.for_index(index), k, effort)
-            if scores is not None:
-                rows, scores = rows[0], scores[0]
-            elif index.scores_itself or rows[0, -1] < 0:  # came back short (-1 pads the
-                return None  # end of an answer): the general path answers it
-            else:  # k candidates, re-scored from the stored vectors
-                rows, scores = rescored_one(queries.metric, queries.prepared[0],
-                                            seg.vectors[name], rows[0])
-            return (seg, rows, scores) if math.isfinite(scores[0]) else None
+        overflow goes there too). Call with the lock held (the caller reads
+        the hits' ids and payloads under it)."""
+        route = self._index_route(name, k, hnsw_ef)
+        if route is None:
+            return None
+        seg, index, effort = route
+        if not index.scores_itself and not np.isfinite(query).all():
+            return None  # NaN and inf reach neither annoy nor a re-score
+        metric = self.specs[name].metric
+        prepared = query if index.takes_raw_queries else metric.prepare(query[None])[0]
+        answer = index.nearest_one(prepared, k, effort)
+        if answer is None:  # came back short: the general path answers it
+            return None
+        rows, scores = answer
+        if scores is None:  # k candidates, re-scored from the stored vectors
+            rows, scores = rescored_one(metric, prepared, seg.vectors[name], rows)
+        return (seg, rows, scores) if math.isfinite(scores[0]) else None
 
     def _index_route(self, name: str, k: int, hnsw_ef):
         """(segment, index, effort) that :meth:`index_answer` searches for
@@ -672,7 +671,9 @@ class Collection:
             return None
         plan = self._plan(seg, name, k, n_valid, (False, hnsw_ef, False), False, None,
                           gathered=False)
-        return (seg, index, plan.search_k) if plan.strategy == index.kind else None
+        if plan.strategy != index.kind:
+            return None
+        return seg, index, None if plan.search_k is None else int(plan.search_k)
 
     def _plan(self, seg: Segment, name: str, k: int, n_valid: int, options: tuple,
               fresh: bool, allowed: Allowed | None, gathered: bool) -> SegmentPlan:

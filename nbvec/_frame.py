@@ -434,7 +434,7 @@ class VectorFrame:
                  and self._index_may_answer(offset, score_threshold, exact, indexed_only)
                  and is_float32_vector(query, self._specs[name].size))
         if plain:  # the notebook's commonest request: perhaps the index's answer alone
-            table = self._index_table(name, query[None, :], *self._shown(
+            table = self._index_table(name, query, *self._shown(
                 limit, hnsw_ef, with_payload, with_vectors))
             if table is not None:
                 return table.first()
@@ -658,7 +658,7 @@ class VectorFrame:
         limit, hnsw_ef, pick, names = self._shown(limit, hnsw_ef, with_payload, with_vectors)
         if (lane and len(queries) == 1 and allowed is None
                 and self._index_may_answer(offset, score_threshold, exact, indexed_only)):
-            table = self._index_table(name, queries, limit, hnsw_ef, pick, names)
+            table = self._index_table(name, queries[0], limit, hnsw_ef, pick, names)
             if table is not None:
                 return table
         offset = _nonneg_int(offset, "offset") if offset else 0
@@ -689,7 +689,7 @@ class VectorFrame:
         return not offset and score_threshold is None and not exact and not indexed_only
 
     def _index_table(self, name, query, limit, hnsw_ef, pick, names):
-        """The hits of one unfiltered query (1, d) from the top, when one index
+        """The hits of one unfiltered query (d,) from the top, when one index
         answers it alone (:meth:`Collection.index_answer`: the query may be
         unchecked for NaN and inf), else None; the options checked (:meth:`_shown`)."""
         with self._engine.lock:  # results read payloads: no write in between

@@ -76,7 +76,8 @@ class HitTable:
         self.parts: list[_Rows] = []
         self._points = None
         if hits.full_from is not None and len(hits.rows) == 1:  # one full answer, one segment
-            self._of_rows(segments[hits.full_from], hits.rows[0], hits.scores[0])
+            self.scores, self.starts = hits.scores[0], [0, hits.rows.shape[1]]
+            self._from_one(segments[hits.full_from], hits.rows[0])
             return
         m, width = hits.seg.shape
         # every query answered in full (empty slots come last: the last column tells)
@@ -114,13 +115,9 @@ class HitTable:
         self = cls.__new__(cls)
         self.pick, self.names, self.vector_names = pick, names, vector_names
         self.parts, self._points = [], None
-        self._of_rows(seg, rows, scores)
-        return self
-
-    def _of_rows(self, seg, rows, scores) -> None:
-        """One query's full answer from one segment (pick and names set)."""
         self.scores, self.starts = scores, [0, len(rows)]
         self._from_one(seg, rows)
+        return self
 
     def _from_one(self, seg, rows) -> None:
         """Ids, versions and what the hits show, all from ``rows`` of ``seg``."""

@@ -59,7 +59,8 @@ _STORED_SPACES = {Distance.COSINE: ("ip", "cosine"), Distance.DOT: ("ip",), Dist
 # rounds within ~6e-8 (the dot's own float32 error is ~1e-7 either way);
 # Euclid's squared L2 is summed from differences, as a re-score does. Dot is
 # left out: its scores have any scale, and 1 - d would drop the digits of small ones.
-_SCORES = {Distance.COSINE: lambda d: 1 - d, Distance.EUCLID: np.sqrt}
+_ONE = np.float32(1)  # the same float32 bits as 1 - d, and no scalar conversion per call
+_SCORES = {Distance.COSINE: lambda d: _ONE - d, Distance.EUCLID: np.sqrt}
 _UNFILTERED: dict = {}  # knn_query's options without a filter (never changed)
 _EF_GROWTH = 1.4  # calibration grid: ef = k, 1.4k, 2k, 2.7k, ...
 _CHUNKS = 20  # progress steps of a build
@@ -161,6 +162,22 @@ class HnswSegmentIndex:
         if distances is None or self._to_score is None:
             return rows, None
         return rows, self._to_score(distances)
+
+    def nearest_one(self, query: np.ndarray, n: int, ef: int | None = None):
+        """(rows, scores) of one query (d,), best first: :meth:`query_scored`
+        for the single-query path, without its 2-D round trip; scores None
+        where the candidates are re-scored (Dot); None when the graph came
+        back short. ``n`` is at most ``n_items``."""
+        ef = n if ef is None or ef < n else ef
+        if ef != self._ef:
+            self.graph.set_ef(ef)
+            self._ef = ef
+        try:
+            labels, distances = self.graph.knn_query(query, n)
+        except RuntimeError:
+            return None
+        to_score = self._to_score
+        return labels[0].view(np.int64), None if to_score is None else to_score(distances[0])
 
     def _search(self, queries, n, ef, allowed):
         """(rows, distances); distances None when a query came back short."""

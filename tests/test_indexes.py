@@ -84,6 +84,12 @@ def test_scored_query_gives_the_graphs_scores_where_as_precise(points, distance)
     idx = HnswSegmentIndex.build(x, np.arange(len(x)), metric, seed=0, n_jobs=1)
     rows, scores = idx.query_scored(queries, 10, ef=40)
     np.testing.assert_array_equal(rows, idx.query(queries, 10, ef=40))
+    for i in (0, 7):  # nearest_one: one query (d,), the same rows and score bits
+        one_rows, one_scores = idx.nearest_one(queries[i], 10, 40)
+        assert one_rows.dtype == np.int64 and one_rows.shape == (10,)
+        np.testing.assert_array_equal(one_rows, rows[i])
+        assert one_scores is None if scores is None else \
+            one_scores.tobytes() == scores[i].tobytes()
     if distance == "Dot":
         assert scores is None
         return
@@ -108,6 +114,27 @@ def test_short_answers_are_padded(points):
     assert all(set(r) == {0, 1, 2} for r in rows.tolist())  # every item, best first
     assert (np.diff(scores, axis=1) >= 0).all()  # Euclid: distances grow
     assert rows[:, 0].tolist() == [0, 1]  # each query is itself a stored item
+    assert idx.nearest_one(x[0], 10) is None  # short: the single-query lane declines
+    assert idx.nearest_one(x[0], 3)[0].tolist() == rows[0].tolist()
+
+
+@pytest.mark.parametrize("search_k", [None, 200])
+def test_annoy_nearest_one_is_its_batch_query(points, search_k):
+    """An annoy forest answers one query (d,) with the rows a batch query
+    gives it (to be re-scored: no scores), and declines a short answer."""
+    from nbvec._annoy_index import AnnoySegmentIndex
+
+    x, queries = points
+    metric = metric_for("Euclid")
+    idx = AnnoySegmentIndex.build(x, np.arange(len(x)), metric, 8, seed=0, n_jobs=1)
+    batch = idx.query(queries[:5].astype(np.float32), 10, search_k)
+    for q, want in zip(queries[:5].astype(np.float32), batch):
+        rows, scores = idx.nearest_one(q, 10, search_k)
+        assert rows.dtype == np.int64 and scores is None
+        np.testing.assert_array_equal(rows, want)
+    small = AnnoySegmentIndex.build(x, np.arange(4), metric, 2, seed=0, n_jobs=1)
+    assert small.nearest_one(x[0], 10) is None
+    assert sorted(small.nearest_one(x[0], 4)[0].tolist()) == [0, 1, 2, 3]
 
 
 def test_filtered_traversal_returns_allowed_rows_only(points):

@@ -386,7 +386,7 @@ def test_cosine_graph_normalizes_each_query(data, hnsw, one_index, exact_looks_d
     segments hold points) and the graph's answer alone (one does)."""
     q = data.queries[:1] / np.linalg.norm(data.queries[:1])
     vf = one_index["hnsw", "Cosine"] if lane else hnsw
-    answers = [vf._engine.index_answer("", v[None].astype(np.float32), 5) for v in
+    answers = [vf._engine.index_answer("", v.astype(np.float32), 5) for v in
                (q[0], np.zeros(D), np.full(D, 3e38))]
     assert all((a is not None) == lane for a in answers)
     unit = vf.search(q[0], limit=10)
@@ -510,9 +510,9 @@ def test_index_lane_refuses_non_finite_queries(data, one_index, exact_looks_dear
     vf = one_index[index, distance]
     seg_index = _held_index(vf)
     seen = []
-    query_scored = seg_index.query_scored
-    monkeypatch.setattr(seg_index, "query_scored",
-                        lambda q, *a: seen.append(np.isfinite(q).all()) or query_scored(q, *a))
+    nearest_one = seg_index.nearest_one
+    monkeypatch.setattr(seg_index, "nearest_one",
+                        lambda q, *a: seen.append(np.isfinite(q).all()) or nearest_one(q, *a))
     taken = _taking_index_answers(monkeypatch)
     good = data.queries[0].astype(np.float32)
     assert vf.search(good, limit=5).ids and taken[-1] is not None  # the lane answers
@@ -566,18 +566,18 @@ def test_index_routes_are_kept_until_the_collection_changes(data, exact_looks_de
     vf.search(q, limit=5)
     assert plans == [10, 5]
     planner_costs(monkeypatch, exact_per_float=1e-15)  # exact scans look cheap: planned again
-    assert vf._engine.index_answer("", q[None], 10) is None
+    assert vf._engine.index_answer("", q, 10) is None
     assert plans[2:] == [10]
     planner_costs(monkeypatch, exact_per_float=1e-6)  # and dear again
-    assert vf._engine.index_answer("", q[None], 10) is not None
+    assert vf._engine.index_answer("", q, 10) is not None
     nearest = vf.search(q, limit=3, exact=True).ids
     vf.delete(nearest[:1])  # the holding segment changes
-    assert vf._engine.index_answer("", q[None], 10) is None
+    assert vf._engine.index_answer("", q, 10) is None
     assert nearest[0] not in vf.search(q, limit=10).ids
     fresh = _one_segment(data)
-    assert fresh._engine.index_answer("", q[None], 10) is not None
+    assert fresh._engine.index_answer("", q, 10) is not None
     fresh.upsert([N + 1], [q])  # the appendable segment now holds a point too
-    assert fresh._engine.index_answer("", q[None], 10) is None
+    assert fresh._engine.index_answer("", q, 10) is None
     assert fresh.search(q, limit=10).ids[0] == N + 1
     assert fresh.search(q, limit=10, hnsw_ef=64).ids[0] == N + 1  # its own route
     replaced = weakref.ref(fresh._engine.appendable)  # which every kept route names
@@ -594,17 +594,18 @@ def test_index_answers_only_the_plain_request(data, hnsw, one_index, exact_looks
     the routes test); those go through the general path and stay right.
     Dot graphs and annoy forests answer too, their candidates re-scored."""
     q = data.queries[:1]
+    one = q[0].astype(np.float32)
     first_n = data.stored(lambda i: i < N)
     for index, distance in (("hnsw", "Cosine"), ("hnsw", "Dot"), ("annoy", "Euclid")):
         vf = one_index[index, distance]
-        assert vf._engine.index_answer("", q, 10, 400) is not None
+        assert vf._engine.index_answer("", one, 10, 400) is not None
         assert_hits_match(vf.search(q[0], limit=10, hnsw_ef=400), distance, first_n, q[0], 10)
-        assert vf._engine.index_answer("", q, N + 1) is None
+        assert vf._engine.index_answer("", one, N + 1) is None
     dot_forest = _one_segment(data, "Dot", index="annoy")  # calibrated to plan exact scans
-    assert dot_forest._engine.index_answer("", q, 10) is None
+    assert dot_forest._engine.index_answer("", one, 10) is None
     assert_hits_match(dot_forest.search(q[0], limit=10), "Dot", first_n, q[0], 10)
     everything = one_index["hnsw", "Cosine"].search(q[0], limit=N + 1)
     assert sorted(everything.ids) == list(range(N))
-    assert hnsw._engine.index_answer("", q, 10) is None  # + 300 in the appendable segment
+    assert hnsw._engine.index_answer("", one, 10) is None  # + 300 in the appendable segment
     assert_hits_match(hnsw.search(q[0], limit=10, hnsw_ef=400), "Cosine", data.stored(), q[0],
                       10)
