@@ -159,11 +159,10 @@ def test_a_filters_own_reach_reaches_the_target_reading_less(built, selected):
     assert mean_recall(got, truth) >= 0.95
     everywhere = part.group(np.arange(0, len(stored), 2))
     reach = part.calibrate_for(everywhere, 0.97)
-    # Euclid's build reach is the grid's least here already: it cannot go lower
-    assert (part.reach == REACHES[0]) == (distance == "Euclid")
-    assert reach <= part.reach and (reach < part.reach) == (distance != "Euclid")
-    if distance != "Euclid":  # a smaller reach reads fewer rows
-        assert part.topk(q, everywhere, 10, reach)[2] < part.topk(q, everywhere, 10)[2]
+    assert part.reach > REACHES[0]  # the build's reach may go lower on the grid
+    assert reach < part.reach
+    # a smaller reach reads fewer rows
+    assert part.topk(q, everywhere, 10, reach)[2] < part.topk(q, everywhere, 10)[2]
 
 
 def test_a_filters_own_reach_needs_matches_and_rows_outside(built):
