@@ -263,10 +263,10 @@ class Partition:
             start, done = done, min(beating, GROWTH * done)
         key = keys[0] if len(keys) == 1 else np.concatenate(keys)
         starts, counts = spans[0] if len(spans) == 1 else map(np.concatenate, zip(*spans))
-        if len(key) <= k:
-            return _ranges(starts, counts), len(key)
-        return _positions(starts, counts, np.argpartition(key, len(key) - k)[len(key) - k:]), \
-            len(key)
+        if len(key) > k:
+            top = np.argpartition(key, len(key) - k)[len(key) - k :]
+            return _positions(starts, counts, top), len(key)
+        return _ranges(starts, counts), len(key)
 
     def _scan(self, q, matches: Grouped, starts, counts) -> np.ndarray:
         """Scan keys (a ranking, higher is better, not the score) of the
