@@ -619,14 +619,14 @@ class Collection:
         seg, index, effort = route
         if not index.scores_itself and not np.isfinite(query).all():
             return None  # NaN and inf reach neither annoy nor a re-score
-        metric = self.specs[name].metric
-        prepared = query if index.takes_raw_queries else metric.prepare(query[None])[0]
-        answer = index.nearest_one(prepared, k, effort)
+        queries = Queries(self.specs[name].metric, query[None])
+        answer = index.nearest_one(queries.for_index(index)[0], k, effort)
         if answer is None:  # came back short: the general path answers it
             return None
         rows, scores = answer
         if scores is None:  # k candidates, re-scored from the stored vectors
-            rows, scores = rescored_one(metric, prepared, seg.vectors[name], rows)
+            rows, scores = rescored_one(queries.metric, queries.prepared[0], seg.vectors[name],
+                                        rows)
         return (seg, rows, scores) if math.isfinite(scores[0]) else None
 
     def _index_route(self, name: str, k: int, hnsw_ef):

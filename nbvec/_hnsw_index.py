@@ -168,10 +168,7 @@ class HnswSegmentIndex:
         for the single-query path, without its 2-D round trip; scores None
         where the candidates are re-scored (Dot); None when the graph came
         back short. ``n`` is at most ``n_items``."""
-        ef = n if ef is None or ef < n else ef
-        if ef != self._ef:
-            self.graph.set_ef(ef)
-            self._ef = ef
+        self._set_ef(ef, n)
         try:
             labels, distances = self.graph.knn_query(query, n)
         except RuntimeError:
@@ -184,16 +181,21 @@ class HnswSegmentIndex:
         n = min(n, self.n_items)
         if n == 0:
             return np.full((len(queries), 0), -1, dtype=np.int64), None
-        ef = max(int(ef or n), n)
-        if ef != self._ef:
-            self.graph.set_ef(ef)
-            self._ef = ef
+        self._set_ef(ef, n)
         options = _UNFILTERED if allowed is None else {"filter": allowed, "num_threads": 1}
         try:
             labels, distances = self.graph.knn_query(queries, n, **options)
         except RuntimeError:  # some query found fewer than n: answer them one by one
             return self._query_each(queries, n, options), None
         return labels.view(np.int64), distances
+
+    def _set_ef(self, ef: int | None, n: int) -> None:
+        """Search at ``ef`` (at least ``n``; None: ``n``), set on the graph
+        only when it changes (hnswlib keeps ef as graph state)."""
+        ef = max(int(ef or n), n)
+        if ef != self._ef:
+            self.graph.set_ef(ef)
+            self._ef = ef
 
     def _query_each(self, queries, n, options) -> np.ndarray:
         out = np.full((len(queries), n), -1, dtype=np.int64)

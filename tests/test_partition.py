@@ -151,7 +151,7 @@ def test_a_filters_own_reach_reaches_the_target_reading_less(built, selected):
     queries it rules out, against numpy brute force; for a filter whose
     matches lie everywhere (every other row) it settles on a smaller reach
     than the build's stand-in for the hardest filters, reading fewer rows."""
-    distance, _, stored, part = built
+    _, _, stored, part = built
     _, clusters, q, truth = selected
     clusters.reach = part.reach_for("clusters", clusters, EngineConfig())
     assert np.isfinite(clusters.reach)
