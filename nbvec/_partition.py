@@ -30,6 +30,7 @@ True
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -228,7 +229,9 @@ class Partition:
             key, length = dots, np.sqrt(q2)
         if np.isinf(reach):
             return key + np.inf * (length + 1)
-        return key + (reach / np.sqrt(self.centroids.shape[1])) * length * matches.spread[None, :]
+        bounds = (reach / math.sqrt(self.centroids.shape[1])) * length * matches.spread
+        bounds += key
+        return bounds
 
     def _read(self, q, matches: Grouped, bounds, k: int):
         """(positions in ``matches`` of the k best scan keys, in no order;
@@ -240,7 +243,7 @@ class Partition:
         order = _best_first(bounds, SORTED_LISTS)
         held_starts, held_counts = matches.held_starts, matches.held_counts
         bound, starts, counts = bounds[order], held_starts[order], held_counts[order]
-        done = max(FIRST_LISTS, int(np.searchsorted(np.cumsum(counts), k)) + 1)
+        done = max(FIRST_LISTS, int(counts.cumsum().searchsorted(k)) + 1)
         spans, key, start = [], None, 0
         while True:
             if done > len(order) < len(bounds):  # past the partial sort: rank the rest
@@ -254,8 +257,8 @@ class Partition:
             key = scanned if key is None else np.concatenate([key, scanned])  # every key read
             if done >= len(bounds):
                 break
-            kth = np.partition(key, len(key) - k)[len(key) - k] if len(key) >= k else -np.inf
-            beating = done + int(np.searchsorted(-bound[done:], -kth, side="left"))
+            kth = _kth_largest(key, k)
+            beating = done + int((-bound[done:]).searchsorted(-kth, side="left"))
             if beating == len(order) < len(bounds):  # perhaps more beyond the partial sort
                 beating = len(bounds)
             if beating <= done:
@@ -263,7 +266,7 @@ class Partition:
             start, done = done, min(beating, GROWTH * done)
         starts, counts = spans[0] if len(spans) == 1 else map(np.concatenate, zip(*spans))
         if len(key) > k:
-            top = np.argpartition(key, len(key) - k)[len(key) - k :]
+            top = key.argpartition(len(key) - k)[len(key) - k :]
             return _positions(starts, counts, top), len(key)
         return _ranges(starts, counts), len(key)
 
@@ -278,12 +281,12 @@ class Partition:
         if total < SLICE_ROWS * len(starts):
             at = _ranges(starts, counts)
             key = matches.vectors[at] @ q
-        else:  # np.dot into the output: ~25% less than @ and a concatenate
-            vectors, dot = matches.vectors, np.dot
+        else:  # a dot into the output: ~25% less than @ and a concatenate
+            vectors = matches.vectors
             key = np.empty(total, dtype=np.float32)
             end = 0
             for s, c in zip(starts.tolist(), counts.tolist(), strict=True):
-                dot(vectors[s : s + c], q, out=key[end : end + c])
+                vectors[s : s + c].dot(q, out=key[end : end + c])
                 end += c
         if self.metric.distance is Distance.EUCLID:
             key -= 0.5 * matches.sqnorms[_ranges(starts, counts) if at is None else at]
@@ -377,20 +380,29 @@ def _nearest(points: np.ndarray, centroids: np.ndarray) -> np.ndarray:
 def _best_first(values: np.ndarray, top: int) -> np.ndarray:
     """Positions of the ``top`` largest ``values``, largest first."""
     if top < len(values):
-        part = np.argpartition(-values, top)[:top]
-        return part[np.argsort(-values[part], kind="stable")]
-    return np.argsort(-values, kind="stable")
+        part = (-values).argpartition(top)[:top]
+        return part[(-values[part]).argsort(kind="stable")]
+    return (-values).argsort(kind="stable")
+
+
+def _kth_largest(values: np.ndarray, k: int):
+    """The k-th largest of ``values``; -inf when there are fewer."""
+    if len(values) < k:
+        return -np.inf
+    values = values.copy()
+    values.partition(len(values) - k)
+    return values[len(values) - k]
 
 
 def _positions(starts: np.ndarray, counts: np.ndarray, at: np.ndarray) -> np.ndarray:
     """``_ranges(starts, counts)[at]``, without making the ranges."""
-    ends = np.cumsum(counts)
-    which = np.searchsorted(ends, at, side="right")
+    ends = counts.cumsum()
+    which = ends.searchsorted(at, side="right")
     return starts[which] + (at - (ends[which] - counts[which]))
 
 
 def _ranges(starts: np.ndarray, counts: np.ndarray) -> np.ndarray:
     """Concatenated ranges [start, start + count) without a Python loop."""
     total = int(counts.sum())
-    shift = np.repeat(starts - (np.cumsum(counts) - counts), counts)
+    shift = (starts - (counts.cumsum() - counts)).repeat(counts)
     return shift + np.arange(total)

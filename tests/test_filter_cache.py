@@ -155,7 +155,7 @@ def test_a_filter_object_is_compiled_once_until_edited(monkeypatch):
         assert vf.search([1, 0], filter=flt).ids == [2] and len(compiled) == 2
 
 
-def test_filters_without_json_text_are_compiled_every_time(monkeypatch):
+def test_filters_holding_datetimes_are_kept_until_edited(monkeypatch):
     import datetime as dt
 
     import nbvec._filter._parse as parse
@@ -167,9 +167,54 @@ def test_filters_without_json_text_are_compiled_every_time(monkeypatch):
     vf.upsert([1, 2], np.eye(2), payload=[{"t": "2024-01-01T00:00:00Z"}, {"t": "2025-01-01T00:00:00Z"}])
     f = {"must": [{"key": "t", "range": {"gte": dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)}}]}
     assert vf.search([1, 1], filter=f).ids == [2] and vf.search([1, 1], filter=f).ids == [2]
-    assert len(compiled) == 2  # no JSON text: no memo
+    assert len(compiled) == 1  # a datetime cannot change in place: kept
     f["must"][0]["range"]["gte"] = dt.datetime(2023, 6, 1, tzinfo=dt.timezone.utc)
-    assert sorted(vf.search([1, 1], filter=f).ids) == [1, 2] and len(compiled) == 3
+    assert sorted(vf.search([1, 1], filter=f).ids) == [1, 2] and len(compiled) == 2
+
+
+def test_filters_holding_mutable_values_are_compiled_every_time(monkeypatch):
+    """A numpy array inside a filter could change without the filter's own
+    objects changing: no memo for it."""
+    import nbvec._filter._parse as parse
+
+    compiled = []
+    real = parse.parse_filter
+    monkeypatch.setattr(parse, "parse_filter", lambda f, *a: compiled.append(f) or real(f, *a))
+    vf = VectorFrame(2, "Dot", progress=False)
+    vf.upsert([1, 2, 3], np.eye(2)[[0, 0, 1]], payload=[{"v": 1}, {"v": 2}, {"v": 3}])
+    values = np.array([1, 2])
+    f = {"must": [{"key": "v", "match": {"any": values}}]}
+    assert vf.count(filter=f) == 2 and vf.count(filter=f) == 2 and len(compiled) == 2
+    values[1] = 5  # edited inside the array: the filter's objects are all the same ones
+    assert vf.count(filter=f) == 1 and len(compiled) == 3
+
+
+@pytest.mark.parametrize("edit", ["append", "replace", "new_clause", "equal_copy"])
+def test_every_kind_of_edit_to_a_filter_model_compiles_again(monkeypatch, edit):
+    """Edits anywhere in a model filter reach the memo: a list grown, an
+    element replaced, a clause set; an equal value in a new object compiles
+    again too (harmless), and the answer follows the edit."""
+    import nbvec._filter._parse as parse
+    from nbvec import models
+
+    compiled = []
+    real = parse.parse_filter
+    monkeypatch.setattr(parse, "parse_filter", lambda f, *a: compiled.append(f) or real(f, *a))
+    vf = VectorFrame(2, "Dot", progress=False)
+    vf.upsert(range(6), np.eye(2)[[0] * 6], payload=[{"v": i} for i in range(6)])
+    f = models.Filter(must=[models.FieldCondition(key="v", range=models.Range(lt=4))])
+    assert vf.count(filter=f) == 4 and vf.count(filter=f) == 4 and len(compiled) == 1
+    gte1 = models.FieldCondition(key="v", range=models.Range(gte=1))
+    expected = {"append": 3, "replace": 5, "new_clause": 3, "equal_copy": 4}[edit]
+    if edit == "append":
+        f.must.append(gte1)
+    elif edit == "replace":
+        f.must[0] = gte1
+    elif edit == "new_clause":
+        f.must_not = [models.HasIdCondition(has_id=[0])]
+    else:
+        f.must[0].range.lt = float(4)  # the same value, another object
+    assert vf.count(filter=f) == expected and len(compiled) == 2
 
 
 def test_many_distinct_filters_keep_the_cache_bounded():
