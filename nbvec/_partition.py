@@ -38,7 +38,7 @@ import numpy as np
 from ._calibration import exact_positions, mean_recall
 from ._distance import Distance, Metric
 from ._filter._memo import remember
-from ._search import rescored_best_first
+from ._search import rescored_one
 
 __all__ = ["Partition", "Grouped", "n_lists_for"]
 
@@ -211,10 +211,10 @@ class Partition:
         bounds = self._bounds(queries, matches, reach)
         scored = 0
         for i in range(m):  # per query: each reads its own lists
-            q = queries[i : i + 1]
-            best, read = self._read(q[0], matches, bounds[i], kk)
-            best, out_scores[i] = rescored_best_first(metric, q, matches.vectors, best[None])
-            out_rows[i] = matches.rows[best[0]]
+            q = queries[i]
+            best, read = self._read(q, matches, bounds[i], kk)
+            best, out_scores[i] = rescored_one(metric, q, matches.vectors, best)
+            out_rows[i] = matches.rows[best]
             scored += read + kk
         return out_rows, out_scores, scored
 
@@ -223,7 +223,7 @@ class Partition:
         of each list's rows: a row x = c + e scores q.c + q.e (less |x|^2 / 2
         for Euclid), and q.e spreads as |q'| |e| / sqrt(d), q' = q (- c, Euclid)."""
         dots = queries @ matches.centroids.T
-        q2 = np.einsum("ij,ij->i", queries, queries)[:, None]
+        q2 = np.add.reduce(queries * queries, axis=1, keepdims=True)
         if self.metric.distance is Distance.EUCLID:
             c2 = matches.centroid_sqnorms[None, :]
             key, length = dots - 0.5 * c2, np.sqrt(np.maximum(q2 - 2 * dots + c2, 0))
