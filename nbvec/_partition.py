@@ -231,7 +231,9 @@ class Partition:
             key, length = dots, np.sqrt(q2)
         if np.isinf(reach):
             return key + np.inf * (length + 1)
-        bounds = (reach / math.sqrt(self.centroids.shape[1])) * length * matches.spread
+        # float32 as the vectors (a float64 reach would make them float64: 4% slower
+        # probes), the same for calibration (numpy reaches) and searches (floats)
+        bounds = (float(reach) / math.sqrt(self.centroids.shape[1])) * length * matches.spread
         bounds += key
         return bounds
 

@@ -189,11 +189,14 @@ def test_filters_holding_mutable_values_are_compiled_every_time(monkeypatch):
     assert vf.count(filter=f) == 1 and len(compiled) == 3
 
 
-@pytest.mark.parametrize("edit", ["append", "replace", "new_clause", "equal_copy"])
+@pytest.mark.parametrize("edit", ["append", "replace", "new_clause", "moved_bound", "qdrant_model"])
 def test_every_kind_of_edit_to_a_filter_model_compiles_again(monkeypatch, edit):
     """Edits anywhere in a model filter reach the memo: a list grown, an
-    element replaced, a clause set; an equal value in a new object compiles
-    again too (harmless), and the answer follows the edit."""
+    element replaced, a clause set, a bound moved to another field (deleted
+    and set again: the same objects under other names), an edit inside a
+    qdrant-client model; the answer follows the edit."""
+    from qdrant_client import models as qm
+
     import nbvec._filter._parse as parse
     from nbvec import models
 
@@ -202,19 +205,70 @@ def test_every_kind_of_edit_to_a_filter_model_compiles_again(monkeypatch, edit):
     monkeypatch.setattr(parse, "parse_filter", lambda f, *a: compiled.append(f) or real(f, *a))
     vf = VectorFrame(2, "Dot", progress=False)
     vf.upsert(range(6), np.eye(2)[[0] * 6], payload=[{"v": i} for i in range(6)])
-    f = models.Filter(must=[models.FieldCondition(key="v", range=models.Range(lt=4))])
+    m = qm if edit == "qdrant_model" else models
+    f = m.Filter(must=[m.FieldCondition(key="v", range=m.Range(lt=4))])
     assert vf.count(filter=f) == 4 and vf.count(filter=f) == 4 and len(compiled) == 1
     gte1 = models.FieldCondition(key="v", range=models.Range(gte=1))
-    expected = {"append": 3, "replace": 5, "new_clause": 3, "equal_copy": 4}[edit]
+    expected = {"append": 3, "replace": 5, "new_clause": 3, "moved_bound": 2, "qdrant_model": 2}
     if edit == "append":
         f.must.append(gte1)
     elif edit == "replace":
         f.must[0] = gte1
     elif edit == "new_clause":
         f.must_not = [models.HasIdCondition(has_id=[0])]
+    elif edit == "moved_bound":  # lt=4 becomes gte=4: the same value object, another field
+        bound = f.must[0].range
+        value = bound.lt
+        for name in ("gt", "gte", "lt", "lte"):
+            delattr(bound, name)
+        bound.gte, bound.gt, bound.lt, bound.lte = value, None, None, None
     else:
-        f.must[0].range.lt = float(4)  # the same value, another object
-    assert vf.count(filter=f) == expected and len(compiled) == 2
+        f.must[0].range.lt = 2
+    assert vf.count(filter=f) == expected[edit] and len(compiled) == 2
+
+
+def test_a_datetime_with_a_changeable_time_zone_is_compiled_every_time(monkeypatch):
+    """A datetime is a fixed value only without a time zone or with a fixed
+    one: a tzinfo object of the caller's could change its offset."""
+    import datetime as dt
+
+    import nbvec._filter._parse as parse
+
+    class Shifting(dt.tzinfo):
+        hours = 0
+
+        def utcoffset(self, when):
+            return dt.timedelta(hours=self.hours)
+
+    compiled = []
+    real = parse.parse_filter
+    monkeypatch.setattr(parse, "parse_filter", lambda f, *a: compiled.append(f) or real(f, *a))
+    vf = VectorFrame(2, "Dot", progress=False)
+    vf.upsert([1, 2], np.eye(2), payload=[{"t": "2024-01-01T01:00:00Z"}, {"t": "2024-01-01T03:00:00Z"}])
+    zone = Shifting()
+    f = {"must": [{"key": "t", "range": {"gte": dt.datetime(2024, 1, 1, 2, tzinfo=zone)}}]}
+    assert vf.count(filter=f) == 1 and vf.count(filter=f) == 1 and len(compiled) == 2
+    zone.hours = 2  # 02:00+02:00 is 00:00Z: both points now
+    assert vf.count(filter=f) == 2
+
+
+def test_a_pydantic_dataclass_condition_is_read():
+    """Conditions may be any object with the fields (a pydantic dataclass
+    too); the memo reads them as models."""
+    import pydantic
+
+    @pydantic.dataclasses.dataclass
+    class Condition:
+        key: str
+        match: dict
+
+    vf = VectorFrame(2, "Dot", progress=False)
+    vf.upsert([1, 2], np.eye(2), payload=[{"v": 1}, {"v": 2}])
+    cond = Condition(key="v", match={"value": 1})
+    f = {"must": [cond]}
+    assert vf.count(filter=f) == 1 and vf.count(filter=f) == 1
+    cond.match["value"] = 2
+    assert vf.search([0, 1], filter=f).ids == [2]
 
 
 def test_many_distinct_filters_keep_the_cache_bounded():

@@ -33,8 +33,9 @@ __all__ = ["memoized", "remember", "MEMO_SIZE"]
 MEMO_SIZE = 64  # filter objects remembered (the oldest makes room)
 _memo: dict = {}  # id(filter) -> (filter, its parts, compiled); holds the parts alive
 _lock = threading.Lock()
-# values that cannot change in place: compared by identity, never read into
-_IMMUTABLE = frozenset({type(None), str, int, float, bool, dt.datetime, dt.date, uuid.UUID})
+# values that cannot change in place: compared by identity, never read into (a
+# datetime only without a time zone or with a fixed one: see _parts)
+_IMMUTABLE = frozenset({type(None), str, int, float, bool, dt.date, uuid.UUID})
 _END = object()  # closes a container's parts: [a], [b] and [a, b] differ
 
 
@@ -43,8 +44,10 @@ class _Mutable(Exception):
 
 
 def _parts(node, out: list) -> list:
-    """Every object of a filter (models, dicts, lists, their values), in a
-    fixed order: the same objects in the same places read the same."""
+    """Every object of a filter (models, dicts, lists, their keys and
+    values), in a fixed order: the same objects in the same places read the
+    same. A model counts with its class and field names (fields can be
+    deleted and set again in another order)."""
     out.append(node)
     kind = type(node)
     if kind is dict:
@@ -52,9 +55,14 @@ def _parts(node, out: list) -> list:
         values = node.values()
     elif kind is list or kind is tuple:
         values = node
-    elif hasattr(kind, "__pydantic_serializer__"):  # a model: its fields, and extras if any
-        extra = node.__pydantic_extra__
-        values = node.__dict__.values() if not extra else [*node.__dict__.values(), extra]
+    elif hasattr(kind, "__pydantic_serializer__"):  # a model or pydantic dataclass
+        fields = node.__dict__
+        out.append(kind)
+        out.extend(fields)
+        extra = getattr(node, "__pydantic_extra__", None)
+        values = fields.values() if not extra else [*fields.values(), extra]
+    elif kind is dt.datetime and (node.tzinfo is None or type(node.tzinfo) is dt.timezone):
+        return out  # a fixed instant: a value as the immutable ones
     else:
         raise _Mutable
     for value in values:
