@@ -30,6 +30,11 @@ from ._distance import Metric
 __all__ = ["AnnoySegmentIndex", "Calibration", "CostModel", "COSTS"]
 
 
+def _annoy_search_k(search_k: int | None) -> int:
+    """annoy's search_k for ``search_k`` (None: annoy's own default, -1)."""
+    return -1 if search_k is None else int(search_k)
+
+
 class AnnoySegmentIndex:
     """An annoy forest over some rows of a segment; item id = segment row."""
 
@@ -82,8 +87,7 @@ class AnnoySegmentIndex:
     def query(self, queries: np.ndarray, n: int, search_k: int | None = None) -> np.ndarray:
         """Candidate rows (m, n) for each query, annoy's order; -1 pads a
         query annoy leaves short."""
-        sk = -1 if search_k is None else int(search_k)
-        get = self.forest.get_nns_by_vector
+        get, sk = self.forest.get_nns_by_vector, _annoy_search_k(search_k)
         found = [get(q, n, sk) for q in queries.tolist()]
         if len(found) == 1 and len(found[0]) == n:
             return np.array(found, dtype=np.int64)
@@ -92,8 +96,7 @@ class AnnoySegmentIndex:
     def nearest_one(self, query: np.ndarray, n: int, search_k: int | None = None):
         """(rows, None) of one prepared query (d,): annoy's n candidates, to
         be re-scored; None when annoy came back short."""
-        found = self.forest.get_nns_by_vector(query.tolist(), n,
-                                              -1 if search_k is None else search_k)
+        found = self.forest.get_nns_by_vector(query.tolist(), n, _annoy_search_k(search_k))
         return None if len(found) < n else (np.array(found, dtype=np.int64), None)
 
     def query_scored(self, queries: np.ndarray, n: int, search_k: int | None = None):

@@ -131,15 +131,22 @@ def test_the_least_recently_used_gathered_copy_makes_room():
 
 
 # -- compiled filters kept per filter object ----------------------------------------------
-def test_a_filter_object_is_compiled_once_until_edited(monkeypatch):
+@pytest.fixture
+def compiled(monkeypatch) -> list:
+    """The filters compiled from now on (the memo's misses), in order."""
+    import nbvec._filter._parse as parse
+
+    calls: list = []
+    real = parse.parse_filter
+    monkeypatch.setattr(parse, "parse_filter", lambda f, *a: calls.append(f) or real(f, *a))
+    return calls
+
+
+def test_a_filter_object_is_compiled_once_until_edited(compiled):
     """The same Filter (or dict) searched again reuses its compiled tree; an
     edit in place, even 1 -> True, compiles it again and changes the answer."""
-    import nbvec._filter._parse as parse
     from nbvec import models
 
-    compiled = []
-    real = parse.parse_filter
-    monkeypatch.setattr(parse, "parse_filter", lambda f, *a: compiled.append(f) or real(f, *a))
     vf = VectorFrame(2, "Dot", progress=False)
     vf.upsert([1, 2, 3], np.eye(2)[[0, 0, 1]], payload=[{"v": 1}, {"v": True}, {"v": 2}])
     f = models.Filter(must=[models.FieldCondition(key="v", match=models.MatchValue(value=1))])
@@ -155,14 +162,9 @@ def test_a_filter_object_is_compiled_once_until_edited(monkeypatch):
         assert vf.search([1, 0], filter=flt).ids == [2] and len(compiled) == 2
 
 
-def test_filters_holding_datetimes_are_kept_until_edited(monkeypatch):
+def test_filters_holding_datetimes_are_kept_until_edited(compiled):
     import datetime as dt
 
-    import nbvec._filter._parse as parse
-
-    compiled = []
-    real = parse.parse_filter
-    monkeypatch.setattr(parse, "parse_filter", lambda f, *a: compiled.append(f) or real(f, *a))
     vf = VectorFrame(2, "Dot", progress=False)
     vf.upsert([1, 2], np.eye(2), payload=[{"t": "2024-01-01T00:00:00Z"}, {"t": "2025-01-01T00:00:00Z"}])
     f = {"must": [{"key": "t", "range": {"gte": dt.datetime(2024, 6, 1, tzinfo=dt.timezone.utc)}}]}
@@ -172,14 +174,9 @@ def test_filters_holding_datetimes_are_kept_until_edited(monkeypatch):
     assert sorted(vf.search([1, 1], filter=f).ids) == [1, 2] and len(compiled) == 2
 
 
-def test_filters_holding_mutable_values_are_compiled_every_time(monkeypatch):
+def test_filters_holding_mutable_values_are_compiled_every_time(compiled):
     """A numpy array inside a filter could change without the filter's own
     objects changing: no memo for it."""
-    import nbvec._filter._parse as parse
-
-    compiled = []
-    real = parse.parse_filter
-    monkeypatch.setattr(parse, "parse_filter", lambda f, *a: compiled.append(f) or real(f, *a))
     vf = VectorFrame(2, "Dot", progress=False)
     vf.upsert([1, 2, 3], np.eye(2)[[0, 0, 1]], payload=[{"v": 1}, {"v": 2}, {"v": 3}])
     values = np.array([1, 2])
@@ -190,19 +187,15 @@ def test_filters_holding_mutable_values_are_compiled_every_time(monkeypatch):
 
 
 @pytest.mark.parametrize("edit", ["append", "replace", "new_clause", "moved_bound", "qdrant_model"])
-def test_every_kind_of_edit_to_a_filter_model_compiles_again(monkeypatch, edit):
+def test_every_kind_of_edit_to_a_filter_model_compiles_again(compiled, edit):
     """Edits anywhere in a model filter reach the memo: a list grown, an
     element replaced, a clause set, a bound moved to another field (deleted
     and set again: the same objects under other names), an edit inside a
     qdrant-client model; the answer follows the edit."""
     from qdrant_client import models as qm
 
-    import nbvec._filter._parse as parse
     from nbvec import models
 
-    compiled = []
-    real = parse.parse_filter
-    monkeypatch.setattr(parse, "parse_filter", lambda f, *a: compiled.append(f) or real(f, *a))
     vf = VectorFrame(2, "Dot", progress=False)
     vf.upsert(range(6), np.eye(2)[[0] * 6], payload=[{"v": i} for i in range(6)])
     m = qm if edit == "qdrant_model" else models
@@ -227,12 +220,10 @@ def test_every_kind_of_edit_to_a_filter_model_compiles_again(monkeypatch, edit):
     assert vf.count(filter=f) == expected[edit] and len(compiled) == 2
 
 
-def test_a_datetime_with_a_changeable_time_zone_is_compiled_every_time(monkeypatch):
+def test_a_datetime_with_a_changeable_time_zone_is_compiled_every_time(compiled):
     """A datetime is a fixed value only without a time zone or with a fixed
     one: a tzinfo object of the caller's could change its offset."""
     import datetime as dt
-
-    import nbvec._filter._parse as parse
 
     class Shifting(dt.tzinfo):
         hours = 0
@@ -240,9 +231,6 @@ def test_a_datetime_with_a_changeable_time_zone_is_compiled_every_time(monkeypat
         def utcoffset(self, when):
             return dt.timedelta(hours=self.hours)
 
-    compiled = []
-    real = parse.parse_filter
-    monkeypatch.setattr(parse, "parse_filter", lambda f, *a: compiled.append(f) or real(f, *a))
     vf = VectorFrame(2, "Dot", progress=False)
     vf.upsert([1, 2], np.eye(2), payload=[{"t": "2024-01-01T01:00:00Z"}, {"t": "2024-01-01T03:00:00Z"}])
     zone = Shifting()
