@@ -619,14 +619,16 @@ class Collection:
         seg, index, effort = route
         if not index.scores_itself and not np.isfinite(query).all():
             return None  # NaN and inf reach neither annoy nor a re-score
-        queries = Queries(self.specs[name].metric, query[None])
-        answer = index.nearest_one(queries.for_index(index)[0], k, effort)
+        metric = self.specs[name].metric
+        prepared = None if index.takes_raw_queries else metric.prepare(query[None])[0]
+        answer = index.nearest_one(query if prepared is None else prepared, k, effort)
         if answer is None:  # came back short: the general path answers it
             return None
         rows, scores = answer
         if scores is None:  # k candidates, re-scored from the stored vectors
-            rows, scores = rescored_one(queries.metric, queries.prepared[0], seg.vectors[name],
-                                        rows)
+            if prepared is None:
+                prepared = metric.prepare(query[None])[0]
+            rows, scores = rescored_one(metric, prepared, seg.vectors[name], rows)
         return (seg, rows, scores) if math.isfinite(scores[0]) else None
 
     def _index_route(self, name: str, k: int, hnsw_ef):

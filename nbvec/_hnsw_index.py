@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import math
 import os
+from functools import partial
 
 import hnswlib
 import numpy as np
@@ -60,7 +61,7 @@ _STORED_SPACES = {Distance.COSINE: ("ip", "cosine"), Distance.DOT: ("ip",), Dist
 # Euclid's squared L2 is summed from differences, as a re-score does. Dot is
 # left out: its scores have any scale, and 1 - d would drop the digits of small ones.
 _ONE = np.float32(1)  # the same float32 bits as 1 - d, and no scalar conversion per call
-_SCORES = {Distance.COSINE: lambda d: _ONE - d, Distance.EUCLID: np.sqrt}
+_SCORES = {Distance.COSINE: partial(np.subtract, _ONE), Distance.EUCLID: np.sqrt}
 _UNFILTERED: dict = {}  # knn_query's options without a filter (never changed)
 _EF_GROWTH = 1.4  # calibration grid: ef = k, 1.4k, 2k, 2.7k, ...
 _CHUNKS = 20  # progress steps of a build
@@ -168,7 +169,8 @@ class HnswSegmentIndex:
         for the single-query path, without its 2-D round trip; scores None
         where the candidates are re-scored (Dot); None when the graph came
         back short. ``n`` is at most ``n_items``."""
-        self._set_ef(ef, n)
+        if ef is None or ef != self._ef or ef < n:  # unchanged: no call (the lane's ~1% each)
+            self._set_ef(ef, n)
         try:
             labels, distances = self.graph.knn_query(query, n)
         except RuntimeError:

@@ -9,6 +9,8 @@ shared by the cases that search it.
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from nbvec import VectorFrame
@@ -104,7 +106,7 @@ def _annoy_setting(ctx, ds, vf, own, forest, sk: int) -> dict:
         recall = recall_at_k(_single_ids(vf, ds.queries, with_payload=False), ds.truth, K)
         indep_sk, indep_recall = _raw_at_equal_recall(forest, ds, recall, sk)
         indep = {"independent": lambda: [get(q.tolist(), K, indep_sk) for q in qs]}
-        same = same_index(own.at(sk), qs, lambda x: vf.search(x, limit=K, with_payload=False), K,
+        same = same_index(own.at(sk), qs, partial(vf.search, limit=K, with_payload=False), K,
                           ctx.repeat, extra=indep if indep_sk else None)
     return {"sk": sk, "plan": plan, "recall": recall, "same": same, "indep_same_sk": indep_same_sk,
             "indep_sk": indep_sk, "indep_recall": indep_recall}

@@ -17,6 +17,7 @@ speed-up is the median of per-round ratios numpy / contestant.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 
@@ -284,7 +285,7 @@ def _hnsw_targets(ctx, ds, refs, section) -> list:
                                  f"({plan.reason}): no target")
             continue
         same = same_index(own.at(plan.search_k), ds.queries[: ctx.n_timed],
-                          lambda x, p=p: nb.vf.search(x, limit=K, hnsw_ef=p, with_payload=False),
+                          partial(nb.vf.search, limit=K, hnsw_ef=p, with_payload=False),
                           K, ctx.repeat)
         section.notes.append(_same_graph_note(label, want, same))
         section.notes.append(
