@@ -410,6 +410,10 @@ class HnswOnNbvec(_OnNbvec):
 
 
 BATCH = 100
+# Rounds of a same-index comparison, at least: one is ~20 ms, and the ratio
+# decides a 1.3x target a few percent away (three runs of one code at ef 16:
+# 1.26-1.33x with 7 rounds, 1.30-1.31x with 31)
+SAME_INDEX_ROUNDS = 31
 SINGLE, BATCHED = "1 query", f"batch of {BATCH}"  # the modes, as table cells
 
 
@@ -464,7 +468,8 @@ def same_index(own: _OnNbvec, queries: np.ndarray, nbvec: Callable, k: int, repe
     nbvec's timed calls read each answer's ids (``Results.ids``: the raw
     calls return row labels; nbvec's ScoredPoints are made on first read of
     the points, which the raw libraries have no counterpart of).
-    First checks that every contestant returns exactly the raw candidates."""
+    First checks that every contestant returns exactly the raw candidates.
+    ``repeat`` rounds, at least ``SAME_INDEX_ROUNDS``."""
     qs = list(np.asarray(queries, np.float32))
     unit = unit_rows(queries)
     chunks = [slice(lo, lo + BATCH) for lo in range(0, len(qs), BATCH)]
@@ -481,6 +486,7 @@ def same_index(own: _OnNbvec, queries: np.ndarray, nbvec: Callable, k: int, repe
                             for ids in own.ids[own.batch_rows(u, k)].tolist())}}
     differ = {mode: {name: sum(a != b for a, b in zip(sets, raw)) for name, sets in by.items()}
               for mode, by in found.items()}
+    repeat = max(repeat, SAME_INDEX_ROUNDS)
     single = interleave({"raw": lambda: own.raw(unit, k),
                          "floor": lambda: [own.floor(q, k) for q in qs],
                          "nbvec": lambda: [nbvec(q).ids for q in qs], **(extra or {})},

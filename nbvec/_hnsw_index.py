@@ -61,6 +61,7 @@ _STORED_SPACES = {Distance.COSINE: ("ip", "cosine"), Distance.DOT: ("ip",), Dist
 # Euclid's squared L2 is summed from differences, as a re-score does. Dot is
 # left out: its scores have any scale, and 1 - d would drop the digits of small ones.
 _ONE = np.float32(1)  # the same float32 bits as 1 - d, and no scalar conversion per call
+_ROWS = np.dtype(np.int64)  # hnswlib's uint64 labels viewed as rows (a dtype: ~40 ns less)
 _SCORES = {Distance.COSINE: partial(np.subtract, _ONE), Distance.EUCLID: np.sqrt}
 _UNFILTERED: dict = {}  # knn_query's options without a filter (never changed)
 _EF_GROWTH = 1.4  # calibration grid: ef = k, 1.4k, 2k, 2.7k, ...
@@ -176,7 +177,7 @@ class HnswSegmentIndex:
         except RuntimeError:
             return None
         to_score = self._to_score
-        return labels[0].view(np.int64), None if to_score is None else to_score(distances[0])
+        return labels[0].view(_ROWS), None if to_score is None else to_score(distances[0])
 
     def _search(self, queries, n, ef, allowed):
         """(rows, distances); distances None when a query came back short."""
