@@ -605,8 +605,10 @@ class Collection:
         query to that segment's index (HNSW or annoy). The scores are the
         graph's own where it gives them as precisely (HNSW over Cosine and
         Euclid), else the candidates re-scored from the stored vectors.
-        ``(segment, rows, scores)``, what :meth:`search` finds for it, or
-        None when the request is not that one (:meth:`search` answers it).
+        ``(segment, rows, scores, convert)``, what :meth:`search` finds for
+        it, or None when the request is not that one (:meth:`search` answers
+        it). ``convert`` is None, or the graph's ``to_score`` that ``scores``
+        (its distances) still need: the hits convert them when first read.
 
         The query may be unchecked for NaN and inf: a graph that scores its
         own answers finds every distance NaN or inf then; the answer is None
@@ -624,12 +626,13 @@ class Collection:
         answer = index.nearest_one(query if prepared is None else prepared, k, effort)
         if answer is None:  # came back short: the general path answers it
             return None
-        rows, scores = answer
-        if scores is None:  # k candidates, re-scored from the stored vectors
-            if prepared is None:
-                prepared = metric.prepare(query[None])[0]
-            rows, scores = rescored_one(metric, prepared, seg.vectors[name], rows)
-        return (seg, rows, scores) if math.isfinite(scores[0]) else None
+        rows, distances = answer
+        if distances is not None:  # finite exactly where their scores are
+            return (seg, rows, distances, index.to_score) if math.isfinite(distances[0]) else None
+        if prepared is None:  # k candidates, re-scored from the stored vectors
+            prepared = metric.prepare(query[None])[0]
+        rows, scores = rescored_one(metric, prepared, seg.vectors[name], rows)
+        return (seg, rows, scores, None) if math.isfinite(scores[0]) else None
 
     def _index_route(self, name: str, k: int, hnsw_ef):
         """(segment, index, effort) that :meth:`index_answer` searches for

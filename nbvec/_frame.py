@@ -440,9 +440,9 @@ class VectorFrame:
             with self._engine.lock:  # _index_table, written out: the lane pays ~1% a call
                 answer = self._engine.index_answer(name, query, limit, hnsw_ef)
                 if answer is not None:  # the top ``limit``
-                    seg, rows, scores = answer
-                    return Results.of_table(
-                        HitTable.of_segment(seg, rows, scores, pick, names, self._specs), 0, limit)
+                    seg, rows, scores, convert = answer
+                    return Results.of_table(HitTable.of_segment(
+                        seg, rows, scores, convert, pick, names, self._specs), 0, limit)
         queries, batch = as_queries(query, self._specs[name].size, name)
         allowed = self._allowed(filter, where, params,
                                 sys._getframe(1) if where is not None else None)
@@ -696,8 +696,8 @@ class VectorFrame:
             answer = self._engine.index_answer(name, query, limit, hnsw_ef)
             if answer is None:
                 return None
-            seg, rows, scores = answer  # not *answer: a call with a star is not specialized
-            return HitTable.of_segment(seg, rows, scores, pick, names, self._specs)
+            seg, rows, scores, convert = answer  # not *answer: a star call is not specialized
+            return HitTable.of_segment(seg, rows, scores, convert, pick, names, self._specs)
 
     def _scored(self, hits, segs, with_payload, with_vectors) -> list[Results]:
         """Result objects of merged hits: one Results per query row."""

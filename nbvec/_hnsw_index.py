@@ -91,8 +91,8 @@ class HnswSegmentIndex:
         self.calibration: Calibration | None = None
         self._ef = None  # the ef set on the graph (hnswlib keeps it as state)
         self.takes_raw_queries = metric.distance is Distance.COSINE
-        self._to_score = _SCORES.get(metric.distance)  # None: candidates are re-scored
-        self.scores_itself = self._to_score is not None  # query_scored gives scores
+        self.to_score = _SCORES.get(metric.distance)  # distances -> scores; None: re-scored
+        self.scores_itself = self.to_score is not None  # query_scored gives scores
 
     @staticmethod
     def supports(metric: Metric) -> bool:
@@ -161,23 +161,24 @@ class HnswSegmentIndex:
         float32 scores, best first; scores None where they would be less
         precise than a re-score (Dot) or some query came back short."""
         rows, distances = self._search(queries, n, ef, None)
-        if distances is None or self._to_score is None:
+        if distances is None or self.to_score is None:
             return rows, None
-        return rows, self._to_score(distances)
+        return rows, self.to_score(distances)
 
     def nearest_one(self, query: np.ndarray, n: int, ef: int | None = None):
-        """(rows, scores) of one query (d,), best first: :meth:`query_scored`
-        for the single-query path, without its 2-D round trip; scores None
-        where the candidates are re-scored (Dot); None when the graph came
-        back short. ``n`` is at most ``n_items``."""
+        """(rows, distances) of one query (d,), best first: :meth:`query_scored`
+        for the single-query path, without its 2-D round trip, its scores
+        left as the graph's distances (``to_score`` converts them: the caller
+        does, when they are read); distances None where the candidates are
+        re-scored (Dot); None when the graph came back short. ``n`` is at
+        most ``n_items``."""
         if ef is None or ef != self._ef or ef < n:  # unchanged: no call (the lane's ~1% each)
             self._set_ef(ef, n)
         try:
             labels, distances = self.graph.knn_query(query, n)
         except RuntimeError:
             return None
-        to_score = self._to_score
-        return labels[0].view(_ROWS), None if to_score is None else to_score(distances[0])
+        return labels[0].view(_ROWS), None if self.to_score is None else distances[0]
 
     def _search(self, queries, n, ef, allowed):
         """(rows, distances); distances None when a query came back short."""

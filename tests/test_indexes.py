@@ -84,12 +84,12 @@ def test_scored_query_gives_the_graphs_scores_where_as_precise(points, distance)
     idx = HnswSegmentIndex.build(x, np.arange(len(x)), metric, seed=0, n_jobs=1)
     rows, scores = idx.query_scored(queries, 10, ef=40)
     np.testing.assert_array_equal(rows, idx.query(queries, 10, ef=40))
-    for i in (0, 7):  # nearest_one: one query (d,), the same rows and score bits
-        one_rows, one_scores = idx.nearest_one(queries[i], 10, 40)
+    for i in (0, 7):  # nearest_one: one query (d,), the same rows and (converted) score bits
+        one_rows, distances = idx.nearest_one(queries[i], 10, 40)
         assert one_rows.dtype == np.int64 and one_rows.shape == (10,)
         np.testing.assert_array_equal(one_rows, rows[i])
-        assert one_scores is None if scores is None else \
-            one_scores.tobytes() == scores[i].tobytes()
+        assert distances is None if scores is None else \
+            idx.to_score(distances).tobytes() == scores[i].tobytes()
     if distance == "Dot":
         assert scores is None
         return

@@ -500,6 +500,34 @@ def test_index_answers_equal_the_general_path(data, one_index, exact_looks_dear,
             [(p.version, p.payload, p.vector) for p in b]
 
 
+@pytest.mark.parametrize("distance", ["Cosine", "Euclid"])
+def test_graph_scores_are_converted_when_first_read(data, one_index, exact_looks_dear,
+                                                    monkeypatch, distance):
+    """The lane keeps a graph's distances as it gave them and converts them
+    (``to_score``) on the first read of the scores, once: a search read for
+    its ids only never converts. The distances stay as they were, so a
+    reader racing the first one converts the same ones again."""
+    from nbvec._collection import Collection
+
+    vf = one_index["hnsw", distance]
+    seg_index = _held_index(vf)
+    calls = []
+    to_score = seg_index.to_score
+    monkeypatch.setattr(seg_index, "to_score", lambda d: calls.append(d.copy()) or to_score(d))
+    q = data.queries[3].astype(np.float32)
+    got = vf.search(q, limit=10, with_payload=False)
+    assert len(got.ids) == 10 and len(got) == 10 and calls == []  # ids and len: no conversion
+    table = got._table[0]
+    distances = table._scores[0]
+    first = got.scores
+    assert len(calls) == 1 and got.scores.tobytes() == first.tobytes() and len(calls) == 1
+    np.testing.assert_array_equal(distances, calls[0])  # not converted in place
+    assert [p.score for p in got] == first.tolist() and len(calls) == 1
+    monkeypatch.setattr(Collection, "index_answer", lambda self, *a: None)
+    want = vf.search(q, limit=10, with_payload=False)  # the general path: converted at once
+    assert got.ids == want.ids and first.tobytes() == want.scores.tobytes()
+
+
 @pytest.mark.parametrize("index, distance", LANES)
 def test_index_lane_refuses_non_finite_queries(data, one_index, exact_looks_dear, monkeypatch,
                                                index, distance):
