@@ -414,6 +414,11 @@ BATCH = 100
 # decides a 1.3x target a few percent away (three runs of one code at ef 16:
 # 1.26-1.33x with 7 rounds, 1.30-1.31x with 31)
 SAME_INDEX_ROUNDS = 31
+
+
+def same_index_rounds(repeat: int) -> int:
+    """The rounds :func:`same_index` times: ``repeat``, at least ``SAME_INDEX_ROUNDS``."""
+    return max(repeat, SAME_INDEX_ROUNDS)
 SINGLE, BATCHED = "1 query", f"batch of {BATCH}"  # the modes, as table cells
 
 
@@ -469,7 +474,7 @@ def same_index(own: _OnNbvec, queries: np.ndarray, nbvec: Callable, k: int, repe
     calls return row labels; nbvec's ScoredPoints are made on first read of
     the points, which the raw libraries have no counterpart of).
     First checks that every contestant returns exactly the raw candidates.
-    ``repeat`` rounds, at least ``SAME_INDEX_ROUNDS``."""
+    :func:`same_index_rounds` rounds."""
     qs = list(np.asarray(queries, np.float32))
     unit = unit_rows(queries)
     chunks = [slice(lo, lo + BATCH) for lo in range(0, len(qs), BATCH)]
@@ -486,7 +491,7 @@ def same_index(own: _OnNbvec, queries: np.ndarray, nbvec: Callable, k: int, repe
                             for ids in own.ids[own.batch_rows(u, k)].tolist())}}
     differ = {mode: {name: sum(a != b for a, b in zip(sets, raw)) for name, sets in by.items()}
               for mode, by in found.items()}
-    repeat = max(repeat, SAME_INDEX_ROUNDS)
+    repeat = same_index_rounds(repeat)
     single = interleave({"raw": lambda: own.raw(unit, k),
                          "floor": lambda: [own.floor(q, k) for q in qs],
                          "nbvec": lambda: [nbvec(q).ids for q in qs], **(extra or {})},

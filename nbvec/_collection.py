@@ -627,7 +627,7 @@ class Collection:
         if answer is None:  # came back short: the general path answers it
             return None
         rows, distances = answer
-        if distances is not None:  # finite exactly where their scores are
+        if distances is not None:  # finite exactly where their scores are (to_score)
             return (seg, rows, distances, index.to_score) if math.isfinite(distances[0]) else None
         if prepared is None:  # k candidates, re-scored from the stored vectors
             prepared = metric.prepare(query[None])[0]

@@ -439,10 +439,10 @@ class VectorFrame:
             limit, hnsw_ef, pick, names = self._shown(limit, hnsw_ef, with_payload, with_vectors)
             with self._engine.lock:  # _index_table, written out: the lane pays ~1% a call
                 answer = self._engine.index_answer(name, query, limit, hnsw_ef)
-                if answer is not None:  # the top ``limit``
-                    seg, rows, scores, convert = answer
+                if answer is not None:
+                    seg, rows, values, convert = answer
                     return Results.of_table(HitTable.of_segment(
-                        seg, rows, scores, convert, pick, names, self._specs), 0, limit)
+                        seg, rows, values, convert, pick, names, self._specs), 0, len(rows))
         queries, batch = as_queries(query, self._specs[name].size, name)
         allowed = self._allowed(filter, where, params,
                                 sys._getframe(1) if where is not None else None)
@@ -659,7 +659,8 @@ class VectorFrame:
                       lane=True) -> HitTable:
         """Search validated (m, d) float32 queries of vector ``name``: the hits of every
         query, taken under the lock (see :class:`~nbvec._hit_results.HitTable`).
-        ``lane``: try the index's answer alone first (False: tried already)."""
+        ``lane``: try the index's answer alone first (False: tried already); the
+        lane's options are tested as :meth:`search` tests them (keep the two in step)."""
         limit, hnsw_ef, pick, names = self._shown(limit, hnsw_ef, with_payload, with_vectors)
         if (lane and len(queries) == 1 and allowed is None and not offset
                 and score_threshold is None and not exact and not indexed_only):
@@ -691,13 +692,14 @@ class VectorFrame:
     def _index_table(self, name, query, limit, hnsw_ef, pick, names):
         """The hits of one unfiltered query (d,) from the top, when one index
         answers it alone (:meth:`Collection.index_answer`: the query may be
-        unchecked for NaN and inf), else None; the options checked (:meth:`_shown`)."""
+        unchecked for NaN and inf), else None; the options checked (:meth:`_shown`).
+        :meth:`search` writes this out for its own lane: keep the two in step."""
         with self._engine.lock:  # results read payloads: no write in between
             answer = self._engine.index_answer(name, query, limit, hnsw_ef)
             if answer is None:
                 return None
-            seg, rows, scores, convert = answer  # not *answer: a star call is not specialized
-            return HitTable.of_segment(seg, rows, scores, convert, pick, names, self._specs)
+            seg, rows, values, convert = answer  # not *answer: a star call is not specialized
+            return HitTable.of_segment(seg, rows, values, convert, pick, names, self._specs)
 
     def _scored(self, hits, segs, with_payload, with_vectors) -> list[Results]:
         """Result objects of merged hits: one Results per query row."""

@@ -111,15 +111,16 @@ class HitTable:
                 self.parts.append(_Rows(seg, rows, at, pick, copied))
 
     @classmethod
-    def of_segment(cls, seg, rows, scores, convert, pick, names, vector_names) -> HitTable:
-        """The table of one query's full answer (``rows`` and ``scores`` of
-        ``seg``, best first); ``convert`` None, or what turns ``scores`` (an
-        index's distances) into scores, on first read: a search whose scores
-        are never read skips it (a ufunc call: ~2.5% of an HNSW query)."""
+    def of_segment(cls, seg, rows, values, convert, pick, names, vector_names) -> HitTable:
+        """The table of one query's full answer (``rows`` of ``seg`` and their
+        ``values``, best first): ``values`` are the scores when ``convert`` is
+        None, else an index's distances that ``convert`` turns into scores on
+        first read (a search whose scores are never read skips it: a ufunc
+        call, ~2.5% of an HNSW query)."""
         self = cls.__new__(cls)
         self.pick, self.names, self.vector_names = pick, names, vector_names
         self.parts, self._points = [], None
-        self._scores = scores if convert is None else (scores, convert)
+        self._scores = values if convert is None else (values, convert)
         self.starts = [0, len(rows)]
         # _from_one's work, written out: a call costs the single-query lane ~1%
         self.ids, self.versions = _ids(seg, rows), seg.versions[rows]
@@ -128,7 +129,8 @@ class HitTable:
         return self
 
     def _from_one(self, seg, rows) -> None:
-        """Ids, versions and what the hits show, all from ``rows`` of ``seg``."""
+        """Ids, versions and what the hits show, all from ``rows`` of ``seg``
+        (:meth:`of_segment` writes this out: keep the two in step)."""
         self.ids, self.versions = _ids(seg, rows), seg.versions[rows]
         if self.pick is not None or self.names is not None:
             self.parts.append(_Rows(seg, rows, None, self.pick, self._copied()))

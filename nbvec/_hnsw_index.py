@@ -60,6 +60,8 @@ _STORED_SPACES = {Distance.COSINE: ("ip", "cosine"), Distance.DOT: ("ip",), Dist
 # rounds within ~6e-8 (the dot's own float32 error is ~1e-7 either way);
 # Euclid's squared L2 is summed from differences, as a re-score does. Dot is
 # left out: its scores have any scale, and 1 - d would drop the digits of small ones.
+# Each must be finite exactly where d is (the lane checks the distances) and must
+# not write into d (a table's distances are converted on first read, perhaps twice).
 _ONE = np.float32(1)  # the same float32 bits as 1 - d, and no scalar conversion per call
 _ROWS = np.dtype(np.int64)  # hnswlib's uint64 labels viewed as rows (a dtype: ~40 ns less)
 _SCORES = {Distance.COSINE: partial(np.subtract, _ONE), Distance.EUCLID: np.sqrt}

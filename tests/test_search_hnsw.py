@@ -8,6 +8,7 @@ making exact scans look dear to the cost model."""
 from __future__ import annotations
 
 import gc
+import threading
 import warnings
 import weakref
 
@@ -526,6 +527,41 @@ def test_graph_scores_are_converted_when_first_read(data, one_index, exact_looks
     monkeypatch.setattr(Collection, "index_answer", lambda self, *a: None)
     want = vf.search(q, limit=10, with_payload=False)  # the general path: converted at once
     assert got.ids == want.ids and first.tobytes() == want.scores.tobytes()
+
+
+def test_racing_first_reads_of_graph_scores_agree(data, one_index, exact_looks_dear,
+                                                  monkeypatch):
+    """Two threads reading a lane answer's scores for the first time at once
+    both convert the same distances (each waits inside its conversion for
+    the other) and get the same scores, those of a search read at leisure."""
+    vf = one_index["hnsw", "Cosine"]
+    seg_index = _held_index(vf)
+    to_score = seg_index.to_score
+    started, inside = threading.Barrier(2), threading.Barrier(2, timeout=10)
+
+    def slow(d):
+        out = to_score(d)
+        inside.wait()  # both threads are inside a conversion at once
+        return out
+
+    q = data.queries[5].astype(np.float32)
+    calm = vf.search(q, limit=10, with_payload=False).scores
+    monkeypatch.setattr(seg_index, "to_score", slow)
+    got = vf.search(q, limit=10, with_payload=False)
+    table, seen = got._table[0], [None, None]
+
+    def read(i):
+        started.wait()
+        seen[i] = table.scores
+
+    threads = [threading.Thread(target=read, args=(i,)) for i in (0, 1)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert seen[0] is not seen[1]  # each converted: they overlapped
+    assert seen[0].tobytes() == seen[1].tobytes() == calm.astype(np.float32).tobytes()
+    assert got.scores.tobytes() == calm.tobytes()
 
 
 @pytest.mark.parametrize("index, distance", LANES)

@@ -17,7 +17,15 @@ from nbvec import VectorFrame
 
 from .. import datasets, fixtures
 from ..baselines import annoy_forest, annoy_search_k_for_recall, numpy_topk, numpy_topk_batch
-from ..references import BATCHED, SINGLE, AnnoyOnNbvec, QdrantEdge, edge_available, same_index
+from ..references import (
+    BATCHED,
+    SINGLE,
+    AnnoyOnNbvec,
+    QdrantEdge,
+    edge_available,
+    same_index,
+    same_index_rounds,
+)
 from ..report import fmt_rate, fmt_ratio, fmt_recall, fmt_time
 from ..runner import Target, cumulative, interleave, profiled, recall_at_k
 from . import Section, Skip, case
@@ -193,7 +201,8 @@ def _annoy_notes(ctx, ds, vf) -> list:
         f"steps) whose recall@10 is within {RECALL_SLACK} of nbvec's, timed in the same "
         "rounds as the single queries",
         f"recall over {len(ds.queries)} queries; time over {n} queries per round (single-query "
-        f"calls, then the same queries in batches of 100), {ctx.repeat} interleaved rounds; "
+        f"calls, then the same queries in batches of 100), {same_index_rounds(ctx.repeat)} "
+        "interleaved rounds; "
         "times are per query in both modes"]
 
 

@@ -33,6 +33,7 @@ from ..references import (
     Reference,
     edge_available,
     same_index,
+    same_index_rounds,
 )
 from ..report import fmt_rate, fmt_ratio, fmt_recall, fmt_time
 from ..runner import Target, interleave, recall_at_k, time_once
@@ -275,7 +276,7 @@ def _hnsw_targets(ctx, ds, refs, section) -> list:
     if nb is None or raw is None:
         return []
     own = HnswOnNbvec(fixtures.indexed_segment(nb.vf))
-    section.notes += _same_graph_notes(own)
+    section.notes += _same_graph_notes(own, same_index_rounds(ctx.repeat))
     targets = []
     for p, want, raw_p, raw_r, t in equal_recall(ctx, ds, nb, raw, HNSW_TARGET_EFS):
         plan = fixtures.plans(nb.vf, ds.queries[0], hnsw_ef=p)[0]
@@ -298,10 +299,11 @@ def _hnsw_targets(ctx, ds, refs, section) -> list:
     return targets
 
 
-def _same_graph_notes(own) -> list:
+def _same_graph_notes(own, rounds: int) -> list:
     g = own.index.graph
     return [
-        "nbvec hnsw vs raw hnswlib on nbvec's *own* graph (`seg.indexes[''].graph`; the "
+        f"nbvec hnsw vs raw hnswlib on nbvec's *own* graph ({rounds} interleaved rounds; "
+        "`seg.indexes[''].graph`; the "
         "index-vs-raw targets): raw = `graph.set_ef(ef)` once, then `graph.knn_query(q, 10)` "
         "per normalized query, or one `graph.knn_query(Q, 10)` per batch of 100 (hnswlib's "
         f"batch call, on the graph's {g.num_threads} threads, as nbvec's); nbvec = "
@@ -315,7 +317,9 @@ def _same_graph_notes(own) -> list:
         "(`V[rows] @ q`), argsort, map rows to ids (information). nbvec's unfiltered HNSW "
         "path on Cosine (and Euclid) skips that re-score: it returns the graph's own float32 "
         "scores, as Qdrant does, as close to the float64 scores as a float32 re-score "
-        "(`HnswSegmentIndex.query_scored`); on Dot it re-scores"]
+        "(`HnswSegmentIndex.query_scored`); on Dot it re-scores. A single query's scores are "
+        "converted from the graph's distances when first read: the timed calls read the ids "
+        "(as raw hnswlib returns labels and distances), so they do not convert"]
 
 
 def _same_graph_note(label, recall: float, same) -> str:
