@@ -410,6 +410,7 @@ class HnswOnNbvec(_OnNbvec):
 
 
 BATCH = 100
+SINGLE, BATCHED = "1 query", f"batch of {BATCH}"  # the modes, as table cells
 # Rounds of a same-index comparison, at least: one is ~20 ms, and the ratio
 # decides a 1.3x target a few percent away (three runs of one code at ef 16:
 # 1.26-1.33x with 7 rounds, 1.30-1.31x with 31)
@@ -419,7 +420,6 @@ SAME_INDEX_ROUNDS = 31
 def same_index_rounds(repeat: int) -> int:
     """The rounds :func:`same_index` times: ``repeat``, at least ``SAME_INDEX_ROUNDS``."""
     return max(repeat, SAME_INDEX_ROUNDS)
-SINGLE, BATCHED = "1 query", f"batch of {BATCH}"  # the modes, as table cells
 
 
 @dataclass

@@ -383,10 +383,11 @@ def _nearest(points: np.ndarray, centroids: np.ndarray) -> np.ndarray:
 
 def _best_first(values: np.ndarray, top: int) -> np.ndarray:
     """Positions of the ``top`` largest ``values``, largest first."""
+    negated = -values
     if top < len(values):
-        part = (-values).argpartition(top)[:top]
-        return part[(-values[part]).argsort(kind="stable")]
-    return (-values).argsort(kind="stable")
+        part = negated.argpartition(top)[:top]
+        return part[negated[part].argsort(kind="stable")]
+    return negated.argsort(kind="stable")
 
 
 def _kth_largest(values: np.ndarray, k: int):

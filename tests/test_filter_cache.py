@@ -240,9 +240,9 @@ def test_a_datetime_with_a_changeable_time_zone_is_compiled_every_time(compiled)
     assert vf.count(filter=f) == 2
 
 
-def test_a_pydantic_dataclass_condition_is_read():
+def test_a_pydantic_dataclass_condition_is_read(compiled):
     """Conditions may be any object with the fields (a pydantic dataclass
-    too); the memo reads them as models."""
+    too); the memo reads them as models: kept until edited."""
     import pydantic
 
     @pydantic.dataclasses.dataclass
@@ -254,9 +254,9 @@ def test_a_pydantic_dataclass_condition_is_read():
     vf.upsert([1, 2], np.eye(2), payload=[{"v": 1}, {"v": 2}])
     cond = Condition(key="v", match={"value": 1})
     f = {"must": [cond]}
-    assert vf.count(filter=f) == 1 and vf.count(filter=f) == 1
+    assert vf.count(filter=f) == 1 and vf.count(filter=f) == 1 and len(compiled) == 1
     cond.match["value"] = 2
-    assert vf.search([0, 1], filter=f).ids == [2]
+    assert vf.search([0, 1], filter=f).ids == [2] and len(compiled) == 2
 
 
 def test_many_distinct_filters_keep_the_cache_bounded():

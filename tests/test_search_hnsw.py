@@ -521,7 +521,8 @@ def test_graph_scores_are_converted_when_first_read(data, one_index, exact_looks
     table = got._table[0]
     distances = table._scores[0]
     first = got.scores
-    assert len(calls) == 1 and got.scores.tobytes() == first.tobytes() and len(calls) == 1
+    assert len(calls) == 1  # the first read converts
+    assert got.scores.tobytes() == first.tobytes() and len(calls) == 1  # later ones reuse it
     np.testing.assert_array_equal(distances, calls[0])  # not converted in place
     assert [p.score for p in got] == first.tolist() and len(calls) == 1
     monkeypatch.setattr(Collection, "index_answer", lambda self, *a: None)
