@@ -185,6 +185,10 @@ def index_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: in
     want, widened = index_plan(kk, n_valid, index.n_items, effort)
     graph_queries, queries = queries.for_index(index), queries.prepared
     cand = index.query(graph_queries, want, widened)
+    if m == 1 and cand[0, -1] >= 0:  # one query, a full answer (the notebook's case)
+        one = _one_post_filtered(metric, cand[0], queries[0], vectors, valid, kk)
+        if one is not None:
+            return one
     ok = cand >= 0
     ok[ok] = valid[cand[ok]]
     passed = ok.sum(1)
@@ -213,6 +217,29 @@ def index_topk(metric: Metric, index, queries, vectors, valid: np.ndarray, k: in
                                           valid, kk)
         scored += n_fallback * n_valid
     return rows, scores, n_fallback, scored
+
+
+def _one_post_filtered(metric, cand, query, vectors, valid, k):
+    """:func:`index_topk`'s answer for one query (d,) whose full answer
+    ``cand`` holds at least k valid rows, so is neither away nor short: the
+    top k of those, by the general path's steps in 1-D (a dozen numpy
+    calls fewer, ~10% of a filtered query); None for any other answer.
+
+    >>> from nbvec._distance import metric_for
+    >>> v = np.array([[1, 0], [0.6, 0.8], [0, 1]], np.float32)
+    >>> valid = np.array([True, False, True])
+    >>> rows, scores, fallbacks, scored = _one_post_filtered(
+    ...     metric_for("Dot"), np.array([1, 2, 0]), np.array([0, 1], np.float32), v, valid, 1)
+    >>> rows.tolist(), scores.tolist(), fallbacks, scored
+    ([[2]], [[1.0]], 0, 2)
+    """
+    ok = valid[cand]
+    passed = int(np.count_nonzero(ok))
+    if passed < k:
+        return None
+    scores = metric.pair_scores(query, vectors[np.where(ok, cand, 0)])
+    pos = _topk_from_keys(np.where(ok, metric.key(scores), _NEG)[None], k)[0]
+    return cand[pos][None], scores[pos][None], 0, passed
 
 
 def _rescored(metric, cand, queries, vectors, valid, k, n_valid):

@@ -377,6 +377,52 @@ def test_short_post_filtered_queries_traverse_the_graph(data):
     assert recall >= 0.9, recall
 
 
+@pytest.mark.parametrize("index_kind", ["hnsw", "annoy"])
+def test_one_post_filtered_query_equals_the_general_path(data, monkeypatch, index_kind):
+    """One query whose post-filtered candidates hold k allowed rows takes a
+    1-D shortcut: its rows and score bits equal its answer beside another
+    query (the general path), from allowed rows with no fallback; a query
+    whose candidates hold fewer (matches away from it) is declined by the
+    shortcut and answered by the general path, equal too."""
+    import nbvec._search as search
+    from nbvec._distance import Queries
+
+    vf = data.frame(index=index_kind)
+    seg = next(s for s in vf._engine.segments if s.indexes)
+    index, metric, vectors = seg.indexes[""], vf._specs[""].metric, seg.vectors[""]
+    effort = index.calibration.default_search_k  # annoy's search_k, HNSW's ef
+    shortcut, answers = search._one_post_filtered, []
+
+    def spy(*args):
+        answers.append(shortcut(*args))
+        return answers[-1]
+
+    monkeypatch.setattr(search, "_one_post_filtered", spy)
+    first = metric.prepare(data.queries[:1])[0]
+    far = np.argsort(vectors[: seg.n] @ first)[: int(0.3 * seg.n)]  # 30% farthest from query 0
+    masks = {"random 30%": np.random.default_rng(5).random(seg.n) < 0.3,
+             "away from query 0": np.isin(np.arange(seg.n), far)}
+    masks["random 30%"][0] = False  # row 0, a stand-in for others in the score gather
+    for name, valid in masks.items():
+        for i in range(0, 40, 2):
+            pair = data.queries[i : i + 2]
+            if i == 2:  # a query at row 0: a stand-in, were it ranked, would come first
+                pair = np.stack([vectors[0], pair[1]])
+            rows, scores, fallbacks, scored = search.index_topk(
+                metric, index, Queries(metric, pair[:1]), vectors, valid, 10, effort,
+                int(valid.sum()))
+            beside = search.index_topk(metric, index, Queries(metric, pair), vectors, valid,
+                                       10, effort, int(valid.sum()))
+            assert rows[0].tolist() == beside[0][0].tolist(), (name, i)
+            assert scores[0].tobytes() == beside[1][0].tobytes(), (name, i)
+            assert valid[rows].all()
+            if answers and answers[-1] is not None:  # the shortcut's answer
+                assert fallbacks == 0 and scored >= 10
+    # at random, most full answers offered to the shortcut are taken; away, the first declined
+    assert sum(a is not None for a in answers[:20]) >= 15 and answers[0] is not None
+    assert answers[20] is None
+
+
 @pytest.mark.parametrize("lane", [False, True])
 def test_cosine_graph_normalizes_each_query(data, hnsw, one_index, exact_looks_dear, lane):
     """A Cosine graph normalizes each query itself (hnswlib's "cosine", in
