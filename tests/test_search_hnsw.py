@@ -377,8 +377,11 @@ def test_short_post_filtered_queries_traverse_the_graph(data):
     assert recall >= 0.9, recall
 
 
-@pytest.mark.parametrize("index_kind", ["hnsw", "annoy"])
-def test_one_post_filtered_query_equals_the_general_path(data, monkeypatch, index_kind):
+@pytest.mark.parametrize("index_kind, distance", [("hnsw", "Cosine"), ("hnsw", "Euclid"),
+                                                   ("hnsw", "Dot"), ("annoy", "Cosine"),
+                                                   ("annoy", "Manhattan")])
+def test_one_post_filtered_query_equals_the_general_path(data, monkeypatch, index_kind,
+                                                         distance):
     """One query whose post-filtered candidates hold k allowed rows takes a
     1-D shortcut: its rows and score bits equal its answer beside another
     query (the general path), from allowed rows with no fallback; a query
@@ -387,7 +390,7 @@ def test_one_post_filtered_query_equals_the_general_path(data, monkeypatch, inde
     import nbvec._search as search
     from nbvec._distance import Queries
 
-    vf = data.frame(index=index_kind)
+    vf = data.frame(distance, index=index_kind)
     seg = next(s for s in vf._engine.segments if s.indexes)
     index, metric, vectors = seg.indexes[""], vf._specs[""].metric, seg.vectors[""]
     effort = index.calibration.default_search_k  # annoy's search_k, HNSW's ef
